@@ -1,0 +1,66 @@
+# The course's commands. `make help` lists them.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+# NB=05_lenet limits `make solutions` to one notebook; FORCE=1 lets `make labs` overwrite worked labs.
+NB ?=
+FORCE ?=
+# Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k conv"`.
+PYTEST_ARGS ?=
+
+.PHONY: help install lab test unit lint fmt labs solutions lock clean
+
+help:
+	@echo "make lab        install (first time) and start JupyterLab on the course"
+	@echo "make test       install (first time) and run the whole test suite"
+	@echo "make lint       fast checks: ruff, notebook format, labs in sync, no leaks"
+	@echo "make fmt        format code and notebooks, fix Colab badges"
+	@echo "make labs       regenerate labs/ from solutions/"
+	@echo "make solutions  execute solutions/ in the smoke profile and store their outputs"
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	$(PY) -m pip install --disable-pip-version-check -q --no-deps -e .
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab --no-browser --ip=127.0.0.1 $(ROOT_FLAG) --notebook-dir=.
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check utils tests notebooks labs solutions
+	$(VENV)/bin/ruff format --check utils tests notebooks labs solutions
+	$(PY) -m utils.tooling lint
+
+fmt: $(STAMP)
+	$(VENV)/bin/ruff format utils tests notebooks solutions
+	$(VENV)/bin/ruff check --fix utils tests notebooks solutions
+	$(PY) -m utils.tooling fmt
+	$(PY) -m utils.tooling labs $(if $(FORCE),--force,)
+
+labs: $(STAMP)
+	$(PY) -m utils.tooling labs $(if $(FORCE),--force,)
+
+solutions: $(STAMP)
+	$(PY) -m utils.tooling solutions $(NB)
+
+test: lint
+	$(PY) -m pytest tests solutions --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg \
+		--nbval-current-env -p no:cacheprovider $(PYTEST_ARGS)
+
+unit: $(STAMP)
+	$(PY) -m pytest tests -m "not notebook" $(PYTEST_ARGS)
+
+# Re-resolve requirements.in into the pinned requirements.txt (needs the package index).
+lock:
+	rm -rf .lockenv && $(PYTHON) -m venv .lockenv
+	.lockenv/bin/pip install -q -r requirements.in
+	.lockenv/bin/pip freeze --exclude-editable | sort -f > requirements.txt
+	rm -rf .lockenv
+
+clean:
+	rm -rf .runs build *.egg-info

@@ -1,0 +1,56 @@
+"""Command line of the course tooling: `python -m utils.tooling {lint,fmt,labs,solutions}`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from utils.tooling import labs, nbfiles, rules, runner
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m utils.tooling", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("lint", help="check every notebook against the course's rules")
+    sub.add_parser("fmt", help="fix badges and setup cells, normalise notebooks")
+    p_labs = sub.add_parser("labs", help="regenerate labs/ from solutions/")
+    p_labs.add_argument("--force", action="store_true", help="overwrite labs holding outputs")
+    p_sol = sub.add_parser("solutions", help="execute solutions in smoke and store outputs")
+    p_sol.add_argument("names", nargs="*", help="e.g. 05_lenet (default: all)")
+    args = parser.parse_args(argv)
+
+    if args.command == "lint":
+        problems = rules.lint_all()
+        for line in problems:
+            print(line)
+        n = sum(len(nbfiles.course_notebooks(f)) for f in nbfiles.FOLDERS)
+        print(f"notebook lint: {n} notebooks, {len(problems)} problem(s)")
+        return 1 if problems else 0
+    if args.command == "fmt":
+        for rel in rules.fix_all():
+            print(f"formatted {rel}")
+        return 0
+    if args.command == "labs":
+        for line in labs.build_all(force=args.force):
+            print(line)
+        return 0
+    if args.command == "solutions":
+        paths = nbfiles.course_notebooks("solutions")
+        if args.names:
+            wanted = {n.removesuffix(".ipynb") for n in args.names}
+            paths = [p for p in paths if p.stem in wanted]
+            if not paths:
+                print(f"no solution named {sorted(wanted)}", file=sys.stderr)
+                return 2
+        for i, path in enumerate(paths, 1):
+            print(f"[{i}/{len(paths)}] executing {nbfiles.relpath(path)} (smoke) ...", flush=True)
+            seconds = runner.refresh_solution(path)
+            print(f"      done in {seconds:.1f} s", flush=True)
+        for line in labs.build_all():
+            print(line)
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,134 @@
+"""Build the learners' labs from the solution notebooks (nbgrader's markers).
+
+In a solution's code cell:
+    ### BEGIN SOLUTION ... ### END SOLUTION      -> `# YOUR CODE HERE` + `raise NotImplementedError()`
+    ### BEGIN HIDDEN TESTS ... ### END HIDDEN TESTS -> removed (a cell left empty is dropped)
+In a Markdown cell, a solution block becomes `YOUR ANSWER HERE`.
+Outputs and execution counts are cleared; the Colab badge points at the lab.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from utils.course import badge_markdown
+from utils.tooling import nbfiles
+
+BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
+BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+MARKERS = (BEGIN_SOLUTION, END_SOLUTION, BEGIN_HIDDEN, END_HIDDEN)
+CODE_STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
+MARKDOWN_STUB = "YOUR ANSWER HERE"
+BADGE = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)")
+
+
+class MarkerError(ValueError):
+    """A solution notebook's markers are unbalanced or nested."""
+
+
+@dataclass
+class Blocks:
+    """What a cell's markers held: the solution lines and the hidden-test lines."""
+
+    solution: list[str]
+    hidden: list[str]
+
+
+def strip_cell(source: str, *, markdown: bool, where: str = "") -> tuple[str, Blocks]:
+    """Return the learner's version of one cell's source, and the blocks taken out."""
+    out: list[str] = []
+    blocks = Blocks([], [])
+    state = None  # None, "solution" or "hidden"
+    for lineno, line in enumerate(source.splitlines(), 1):
+        stripped = line.strip()
+        marker = next((m for m in MARKERS if stripped == m), None)
+        if marker is None and any(m in line for m in MARKERS):
+            raise MarkerError(f"{where} line {lineno}: a marker must stand alone on its line")
+        if marker in (BEGIN_SOLUTION, BEGIN_HIDDEN):
+            if state is not None:
+                raise MarkerError(f"{where} line {lineno}: {marker} inside another block")
+            state = "solution" if marker == BEGIN_SOLUTION else "hidden"
+            if state == "solution":
+                indent = line[: len(line) - len(line.lstrip())]
+                out.extend([MARKDOWN_STUB] if markdown else [indent + s for s in CODE_STUB])
+        elif marker in (END_SOLUTION, END_HIDDEN):
+            expected = "solution" if marker == END_SOLUTION else "hidden"
+            if state != expected:
+                raise MarkerError(f"{where} line {lineno}: {marker} without its BEGIN")
+            state = None
+        elif state == "solution":
+            blocks.solution.append(line)
+        elif state == "hidden":
+            blocks.hidden.append(line)
+        else:
+            out.append(line)
+    if state is not None:
+        raise MarkerError(f"{where}: a {state} block is not closed")
+    return "\n".join(out).rstrip("\n"), blocks
+
+
+def make_lab(solution: nbformat.NotebookNode, lab_relpath: str) -> nbformat.NotebookNode:
+    """The lab generated from a solution notebook (not yet written anywhere)."""
+    lab = nbformat.from_dict(solution)
+    cells = []
+    for i, cell in enumerate(lab.cells):
+        where = f"{lab_relpath} cell {i}"
+        markdown = cell.cell_type == "markdown"
+        source, blocks = strip_cell(cell.source, markdown=markdown, where=where)
+        if (blocks.solution or blocks.hidden) and not source.strip():
+            continue  # a cell of hidden tests only
+        cell.source = source
+        cells.append(cell)
+    if cells and cells[0].cell_type == "markdown":
+        cells[0].source = BADGE.sub(badge_markdown(lab_relpath), cells[0].source)
+    lab.cells = cells
+    return nbfiles.normalise(lab, keep_outputs=False)
+
+
+def solution_blocks(solution: nbformat.NotebookNode) -> Blocks:
+    """All solution and hidden-test lines of a solution notebook."""
+    total = Blocks([], [])
+    for cell in solution.cells:
+        _, blocks = strip_cell(cell.source, markdown=cell.cell_type == "markdown")
+        total.solution += blocks.solution
+        total.hidden += blocks.hidden
+    return total
+
+
+def lab_path(solution_path: Path) -> Path:
+    """labs/<name> for solutions/<name>."""
+    return nbfiles.root() / "labs" / Path(solution_path).name
+
+
+def learner_work(path: Path) -> bool:
+    """Whether a lab file holds a learner's work (outputs or execution counts)."""
+    nb = nbfiles.read(path)
+    return any(
+        c.cell_type == "code" and (c.get("outputs") or c.get("execution_count")) for c in nb.cells
+    )
+
+
+def build_all(*, force: bool = False) -> list[str]:
+    """Regenerate every lab from its solution. Returns messages (what changed, what was kept).
+
+    A lab that holds a learner's work (outputs) is not overwritten unless `force`.
+    """
+    messages = []
+    for src in nbfiles.course_notebooks("solutions"):
+        dst = lab_path(src)
+        lab = make_lab(nbfiles.read(src), nbfiles.relpath(dst))
+        if dst.exists() and nbfiles.dumps(lab) == dst.read_text(encoding="utf-8"):
+            continue
+        if dst.exists() and learner_work(dst) and not force:
+            messages.append(
+                f"kept {nbfiles.relpath(dst)}: it holds outputs (someone worked in it). "
+                f"Save that work elsewhere, then run `make labs FORCE=1` to regenerate it."
+            )
+            continue
+        nbfiles.write(lab, dst)
+        messages.append(f"wrote {nbfiles.relpath(dst)}")
+    return messages
