@@ -32,13 +32,13 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --no-browser --ip=127.0.0.1 $(ROOT_FLAG) --notebook-dir=.
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check utils tests notebooks labs solutions
-	$(VENV)/bin/ruff format --check utils tests notebooks labs solutions
+	$(VENV)/bin/ruff check conftest.py utils tests notebooks labs solutions
+	$(VENV)/bin/ruff format --check conftest.py utils tests notebooks labs solutions
 	$(PY) -m utils.tooling lint
 
 fmt: $(STAMP)
-	$(VENV)/bin/ruff format utils tests notebooks solutions
-	$(VENV)/bin/ruff check --fix utils tests notebooks solutions
+	$(VENV)/bin/ruff format conftest.py utils tests notebooks solutions
+	$(VENV)/bin/ruff check --fix conftest.py utils tests notebooks solutions
 	$(PY) -m utils.tooling fmt
 	$(PY) -m utils.tooling labs $(if $(FORCE),--force,)
 

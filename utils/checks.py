@@ -251,3 +251,11 @@ def check_model_table(model, expected: list[tuple[str, tuple, int]], name: str =
         raise _fail(name, "number of layers", len(expected), len(got))
     total = sum(p for *_, p in expected)
     passed(f"`{name}` has the {len(expected)} layers of the target summary ({total:,} parameters).")
+
+
+def check_model_builder(build: Callable, expected: list[tuple[str, tuple, int]]):
+    """Call the learner's `build()` and compare the model with a target summary; return it."""
+    name = getattr(build, "__name__", "build")
+    model = call(build, case="no arguments")
+    check_model_table(model, expected, name=name)
+    return model
