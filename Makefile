@@ -10,7 +10,7 @@ FORCE ?=
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k conv"`.
 PYTEST_ARGS ?=
 
-.PHONY: help install lab test unit lint fmt labs solutions lock clean
+.PHONY: help install lab test unit lint fmt labs solutions bench lock clean
 
 help:
 	@echo "make lab        install (first time) and start JupyterLab on the course"
@@ -19,6 +19,7 @@ help:
 	@echo "make fmt        format code and notebooks, fix Colab badges"
 	@echo "make labs       regenerate labs/ from solutions/"
 	@echo "make solutions  execute solutions/ in the smoke profile and store their outputs"
+	@echo "make bench      run the speed benchmarks and print their tables"
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -51,6 +52,9 @@ solutions: $(STAMP)
 test: lint
 	$(PY) -m pytest tests solutions --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg \
 		--nbval-current-env -p no:cacheprovider $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(PY) -m utils.benchmarks
 
 unit: $(STAMP)
 	$(PY) -m pytest tests -m "not notebook" $(PYTEST_ARGS)

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from conftest import record_timing
@@ -12,6 +14,8 @@ from utils.tooling import nbfiles, runner
 from utils.tooling.labs import CODE_STUB
 
 pytestmark = pytest.mark.notebook
+#: A cell that calls a `check_*` function of `utils.checks` right after an exercise.
+CHECK_CALL = re.compile(r"\bcheck_\w+\(")
 
 
 def _ids(path):
@@ -48,7 +52,7 @@ def test_blank_lab_fails_only_where_the_learner_must_write_code(path):
     failing = {i for i, _ in errors}
     for i in stubs:
         following = nb.cells[i + 1] if i + 1 < len(nb.cells) else None
-        if "checks.check_" in getattr(following, "source", ""):
+        if CHECK_CALL.search(getattr(following, "source", "")):
             outs = [o for o in following.outputs if o.get("output_type") == "error"]
             assert outs and outs[0]["ename"] == "NotImplementedError", f"check after cell {i}"
             assert "YOUR CODE HERE" in outs[0]["evalue"], "the check must say where to write"

@@ -1,65 +1,16 @@
-"""Self-checks for the labs: the learner's function against an independent reference.
+"""Checks for unit 01 (convolution): conv2d by loops, output size, parameter counts.
 
-Each `check_*` runs the learner's code on random cases (seeded, so a re-run is identical),
-compares with SciPy / NumPy / Keras, and prints one line that says it passed, or raises
-`CheckFailed` naming the first failing case with what was expected and what came back.
-A function that still raises NotImplementedError gets a message saying where to write code.
-None of these functions contains an exercise's answer: the references are other libraries.
+References: scipy.signal.correlate and keras.ops.conv; the shapes and count_params() of real
+Keras layers. Nothing here contains an exercise's answer.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
 
 import numpy as np
 
-
-class CheckFailed(AssertionError):
-    """The learner's code gave a wrong answer on a case; the message shows the case."""
-
-
-def rel_error(x: np.ndarray, y: np.ndarray) -> float:
-    """CS231n's relative error: max |x - y| / max(1e-8, |x| + |y|), elementwise."""
-    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y)), initial=0.0))
-
-
-def call(fn: Callable, *args, case: str = "", **kwargs) -> Any:
-    """Call the learner's `fn`, turning "not written yet" into a message that says what to do."""
-    name = getattr(fn, "__name__", "your function")
-    try:
-        return fn(*args, **kwargs)
-    except NotImplementedError:
-        raise NotImplementedError(
-            f"`{name}` is not written yet: in its cell, replace `raise NotImplementedError()` "
-            f"under `# YOUR CODE HERE` with your code, run that cell, then run this check again."
-        ) from None
-    except Exception as err:
-        if case:
-            err.add_note(f"(raised by `{name}` on the case: {case})")
-        raise
-
-
-def passed(message: str) -> None:
-    """Print the line a learner sees when a check passes."""
-    print(f"PASSED: {message}")
-
-
-def _fail(name: str, case: str, expected: Any, got: Any, hint: str = "") -> CheckFailed:
-    return CheckFailed(
-        f"`{name}` is wrong on the case {case}\n  expected: {expected}\n  got:      {got}"
-        + (f"\n  hint: {hint}" if hint else "")
-    )
-
-
-def _as_array(value: Any, name: str, case: str) -> np.ndarray:
-    if value is None:
-        raise CheckFailed(f"`{name}` returned None on the case {case}: did you forget `return`?")
-    return np.asarray(value)
-
-
-# ---------------------------------------------------------------- unit 01: convolution
+from utils.checks.core import as_array, call, fail, passed, rel_error
 
 
 def _reference_conv2d(x, w, b, stride, padding):
@@ -116,11 +67,11 @@ def check_conv2d(conv2d: Callable, n_cases: int = 16, seed: int = 0) -> None:
     for x, w, b, stride, pad in conv2d_cases(n_cases, seed):
         case = f"x {x.shape}, w {w.shape}, stride={stride}, padding={pad}"
         want = _reference_conv2d(x, w, b, stride, pad)
-        got = _as_array(
+        got = as_array(
             call(conv2d, x.copy(), w.copy(), b.copy(), stride, pad, case=case), name, case
         )
         if got.shape != want.shape:
-            raise _fail(
+            raise fail(
                 name,
                 case,
                 f"shape {want.shape}",
@@ -129,7 +80,7 @@ def check_conv2d(conv2d: Callable, n_cases: int = 16, seed: int = 0) -> None:
             )
         err = rel_error(got, want)
         if err > 1e-9:
-            raise _fail(
+            raise fail(
                 name,
                 case,
                 np.round(want[..., 0], 3),
@@ -142,7 +93,7 @@ def check_conv2d(conv2d: Callable, n_cases: int = 16, seed: int = 0) -> None:
         k_diff = np.abs(_keras_conv2d(x, w, b, stride, pad) - got).max()
         k_err = float(k_diff / max(1e-8, np.abs(got).max()))
         if k_err > 1e-5:
-            raise _fail(name, case, "the same as keras.ops.conv", f"relative error {k_err:.1e}")
+            raise fail(name, case, "the same as keras.ops.conv", f"relative error {k_err:.1e}")
     passed(
         f"`{name}` matches scipy.signal.correlate and keras.ops.conv on {n_cases} cases "
         f"(max relative error {worst:.0e}; should be < 1e-9)."
@@ -171,7 +122,7 @@ def check_output_size(output_size: Callable, n_cases: int = 40, seed: int = 1) -
         want = padded.output_shape[1]
         got = call(output_size, n, f, p, s, case=case)
         if got != want or not isinstance(got, (int, np.integer)):
-            raise _fail(name, case, want, got, "an int; `//` rounds down like Keras does.")
+            raise fail(name, case, want, got, "an int; `//` rounds down like Keras does.")
     passed(f"`{name}` agrees with the output shape of Keras Conv2D layers on {n_cases} cases.")
 
 
@@ -189,7 +140,7 @@ def check_param_counts(conv_params: Callable, dense_params: Callable, seed: int 
         layer.build((None, 16, 16, c_in))
         got = call(conv_params, kh, kw, c_in, c_out, case=case)
         if got != layer.count_params():
-            raise _fail(
+            raise fail(
                 "conv_params",
                 case,
                 layer.count_params(),
@@ -202,60 +153,5 @@ def check_param_counts(conv_params: Callable, dense_params: Callable, seed: int 
         dense.build((None, n_in))
         got = call(dense_params, n_in, n_out, case=case)
         if got != dense.count_params():
-            raise _fail("dense_params", case, dense.count_params(), got)
+            raise fail("dense_params", case, dense.count_params(), got)
     passed("`conv_params` and `dense_params` agree with Keras count_params() on 10 layers each.")
-
-
-# ---------------------------------------------------------------- unit 05: LeNet
-
-
-def check_preprocess(preprocess: Callable, seed: int = 3) -> None:
-    """Check `preprocess(x) -> float32 (N, 28, 28, 1) in [0, 1]` for uint8 x: (N, 28, 28)."""
-    rng = np.random.default_rng(seed)
-    x = rng.integers(0, 256, size=(7, 28, 28), dtype=np.uint8)
-    case = "x uint8 (7, 28, 28)"
-    got = _as_array(call(preprocess, x.copy(), case=case), "preprocess", case)
-    if got.shape != (7, 28, 28, 1):
-        raise _fail("preprocess", case, "shape (7, 28, 28, 1): add a channel axis", got.shape)
-    if got.dtype != np.float32:
-        raise _fail("preprocess", case, "dtype float32", got.dtype)
-    want = x.astype(np.float64)[..., None] / 255.0
-    if rel_error(got, want) > 1e-6:
-        raise _fail(
-            "preprocess",
-            case,
-            "pixel values divided by 255",
-            f"values from {got.min():.3g} to {got.max():.3g}",
-        )
-    passed("`preprocess` gives float32 (N, 28, 28, 1) images scaled to [0, 1].")
-
-
-def model_table(model) -> list[tuple[str, tuple, int]]:
-    """(layer class, output shape without batch, parameters) for each layer of a built model."""
-    rows = []
-    for layer in model.layers:
-        shape = tuple(layer.output.shape[1:])
-        rows.append((type(layer).__name__, shape, int(layer.count_params())))
-    return rows
-
-
-def check_model_table(model, expected: list[tuple[str, tuple, int]], name: str = "model") -> None:
-    """Compare a Keras model layer by layer with a target summary: (class, shape, params)."""
-    if model is None:
-        raise CheckFailed(f"`{name}` is None: did you forget to `return` the model?")
-    got = model_table(model)
-    for i, (g, e) in enumerate(zip(got, expected, strict=False)):
-        if g != e:
-            raise _fail(name, f"layer {i}", e, g, "compare kernel size, filters, padding, pooling.")
-    if len(got) != len(expected):
-        raise _fail(name, "number of layers", len(expected), len(got))
-    total = sum(p for *_, p in expected)
-    passed(f"`{name}` has the {len(expected)} layers of the target summary ({total:,} parameters).")
-
-
-def check_model_builder(build: Callable, expected: list[tuple[str, tuple, int]]):
-    """Call the learner's `build()` and compare the model with a target summary; return it."""
-    name = getattr(build, "__name__", "build")
-    model = call(build, case="no arguments")
-    check_model_table(model, expected, name=name)
-    return model

@@ -1,0 +1,26 @@
+"""utils.results round trip and utils.training.check_band."""
+
+from __future__ import annotations
+
+import pytest
+
+from utils import results
+from utils.training import OutsideBandError, check_band
+
+
+def test_record_and_load(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    results.record("08_vgg", params=10, accuracy=0.5, profile="smoke")
+    results.record("07_alexnet", params=3)
+    names = [r["name"] for r in results.load_all()]
+    assert names == ["07_alexnet", "08_vgg"]
+    assert results.load_all()[1]["accuracy"] == 0.5
+
+
+def test_check_band(capsys):
+    assert check_band("acc", 0.95, 0.9) is True
+    assert "within" in capsys.readouterr().out
+    with pytest.raises(OutsideBandError, match="epochs"):
+        check_band("acc", 0.5, 0.9, causes="more epochs")
+    assert check_band("acc", 0.5, 0.9, strict=False, causes="more epochs") is False
+    assert "WARNING" in capsys.readouterr().out
