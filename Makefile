@@ -7,10 +7,13 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 # NB=05_lenet limits `make solutions` to one notebook; FORCE=1 lets `make labs` overwrite worked labs.
 NB ?=
 FORCE ?=
+# make grade SUBMISSIONS=folder [OUT=folder]: OUT defaults to grading/out (ignored by git).
+SUBMISSIONS ?=
+OUT ?= grading/out
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k conv"`.
 PYTEST_ARGS ?=
 
-.PHONY: help install lab test unit lint fmt labs solutions bench lock clean
+.PHONY: help install lab test unit lint fmt labs solutions bench grade lock clean
 
 help:
 	@echo "make lab        install (first time) and start JupyterLab on the course"
@@ -20,6 +23,7 @@ help:
 	@echo "make labs       regenerate labs/ from solutions/"
 	@echo "make solutions  execute solutions/ in the smoke profile and store their outputs"
 	@echo "make bench      run the speed benchmarks and print their tables"
+	@echo "make grade SUBMISSIONS=dir [OUT=dir]  grade learners' labs: OUT/grades.csv + feedback"
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -52,6 +56,10 @@ solutions: $(STAMP)
 test: lint
 	$(PY) -m pytest tests solutions --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg \
 		--nbval-current-env -p no:cacheprovider $(PYTEST_ARGS)
+
+grade: $(STAMP)
+	@test -n "$(SUBMISSIONS)" || (echo "usage: make grade SUBMISSIONS=path/to/folder [OUT=dir]"; exit 2)
+	$(PY) -m utils.tooling grade "$(SUBMISSIONS)" --out "$(OUT)"
 
 bench: $(STAMP)
 	$(PY) -m utils.benchmarks

@@ -13,11 +13,19 @@ import numpy as np
 from utils.checks.core import as_array, call, fail, passed, rel_error
 
 
+def _zero_padded(x, padding):
+    """x: (H, W, C) inside a border of `padding` zeros."""
+    h, w, c = x.shape
+    out = np.zeros((h + 2 * padding, w + 2 * padding, c), dtype=x.dtype)
+    out[padding : padding + h, padding : padding + w] = x
+    return out
+
+
 def _reference_conv2d(x, w, b, stride, padding):
     """scipy reference. x: (H, W, C), w: (KH, KW, C, F), b: (F,) -> (OH, OW, F)."""
     from scipy.signal import correlate
 
-    xp = np.pad(x, ((padding, padding), (padding, padding), (0, 0)))
+    xp = _zero_padded(x, padding)
     maps = [correlate(xp, w[..., f], mode="valid")[..., 0] + b[f] for f in range(w.shape[-1])]
     return np.stack(maps, axis=-1)[::stride, ::stride]
 
@@ -26,8 +34,8 @@ def _keras_conv2d(x, w, b, stride, padding):
     """Keras reference, same contract as `_reference_conv2d`."""
     import keras
 
-    xp = np.pad(x, ((padding, padding), (padding, padding), (0, 0)))
-    y = keras.ops.conv(xp[None].astype("float32"), w.astype("float32"), strides=stride)
+    padded = keras.layers.ZeroPadding2D(padding)(x[None].astype("float32"))
+    y = keras.ops.conv(padded, w.astype("float32"), strides=stride)
     return keras.ops.convert_to_numpy(y)[0] + b
 
 

@@ -28,3 +28,38 @@ def check_preprocess(preprocess: Callable, seed: int = 3) -> None:
             f"values from {got.min():.3g} to {got.max():.3g}",
         )
     passed("`preprocess` gives float32 (N, 28, 28, 1) images scaled to [0, 1].")
+
+
+#: The target summary of the lab's modern LeNet (the exercise's specification, which the
+#: lab also shows as a table): (layer class, output shape, parameters).
+MODERN_LENET_SUMMARY = [
+    ("Conv2D", (28, 28, 32), 832),
+    ("MaxPooling2D", (14, 14, 32), 0),
+    ("Conv2D", (14, 14, 64), 51_264),
+    ("MaxPooling2D", (7, 7, 64), 0),
+    ("Flatten", (3136,), 0),
+    ("Dense", (128,), 401_536),
+    ("Dense", (10,), 1_290),
+]
+
+
+def check_lenet(build_lenet: Callable):
+    """Build the learner's modern LeNet and compare it with MODERN_LENET_SUMMARY; return it."""
+    from utils.checks.models import check_model_builder
+
+    return check_model_builder(build_lenet, MODERN_LENET_SUMMARY)
+
+
+def check_trained_lenet(model, band: float) -> None:
+    """Evaluate a trained modern LeNet on freshly loaded smoke test digits against `band`."""
+    from utils.checks.core import CheckFailed
+    from utils.checks.models import check_model_table
+    from utils.data import load_mnist
+
+    check_model_table(model, MODERN_LENET_SUMMARY, name="model")
+    _, (x_test, y_test) = load_mnist("smoke")
+    probs = model.predict((x_test.astype(np.float32) / 255.0)[..., None], verbose=0)
+    accuracy = float(np.mean(probs.argmax(axis=1) == y_test))
+    if accuracy < band:
+        raise CheckFailed(f"test accuracy {accuracy:.3f} is below {band}: train longer?")
+    passed(f"the trained model reaches {accuracy:.2f} on the 1,000 offline test digits.")

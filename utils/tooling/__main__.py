@@ -1,11 +1,12 @@
-"""Command line of the course tooling: `python -m utils.tooling {lint,fmt,labs,solutions}`."""
+"""Command line of the course tooling: `python -m utils.tooling {lint,fmt,labs,solutions,grade}`."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from utils.tooling import labs, nbfiles, rules, runner
+from utils.tooling import grade, labs, nbfiles, rules, runner
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,6 +18,13 @@ def main(argv: list[str] | None = None) -> int:
     p_labs.add_argument("--force", action="store_true", help="overwrite labs holding outputs")
     p_sol = sub.add_parser("solutions", help="execute solutions in smoke and store outputs")
     p_sol.add_argument("names", nargs="*", help="e.g. 05_lenet (default: all)")
+    p_grade = sub.add_parser("grade", help="grade a folder of learners' labs")
+    p_grade.add_argument("submissions", help="folder with one sub-folder per learner")
+    p_grade.add_argument("--out", default="grading/out", help="where grades.csv goes")
+    p_grade.add_argument("--jobs", type=int, default=None, help="labs graded at once")
+    p_grade.add_argument("--cell-seconds", type=int, default=120)
+    p_grade.add_argument("--notebook-seconds", type=int, default=600)
+    p_grade.add_argument("--memory-mb", type=int, default=6000)
     args = parser.parse_args(argv)
 
     if args.command == "lint":
@@ -48,6 +56,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"      done in {seconds:.1f} s", flush=True)
         for line in labs.build_all():
             print(line)
+        return 0
+    if args.command == "grade":
+        limits = grade.Limits(args.cell_seconds, args.notebook_seconds, args.memory_mb)
+        grade.grade_folder(Path(args.submissions), Path(args.out), jobs=args.jobs, limits=limits)
         return 0
     return 2
 

@@ -4,6 +4,7 @@ In a solution's code cell:
     ### BEGIN SOLUTION ... ### END SOLUTION      -> `# YOUR CODE HERE` + `raise NotImplementedError()`
     ### BEGIN HIDDEN TESTS ... ### END HIDDEN TESTS -> removed (a cell left empty is dropped)
 In a Markdown cell, a solution block becomes `YOUR ANSWER HERE`.
+A cell that held hidden tests starts with a comment giving its points (cell metadata `points`).
 Outputs and execution counts are cleared; the Colab badge points at the lab.
 """
 
@@ -23,6 +24,8 @@ BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 MARKERS = (BEGIN_SOLUTION, END_SOLUTION, BEGIN_HIDDEN, END_HIDDEN)
 CODE_STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
 MARKDOWN_STUB = "YOUR ANSWER HERE"
+#: First line of a lab cell whose solution holds hidden tests: the learner sees the points.
+GRADED_NOTE = "# Graded: {points} point{s}. When your lab is graded, hidden tests also run here.\n"
 BADGE = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)")
 
 
@@ -81,6 +84,9 @@ def make_lab(solution: nbformat.NotebookNode, lab_relpath: str) -> nbformat.Note
         source, blocks = strip_cell(cell.source, markdown=markdown, where=where)
         if (blocks.solution or blocks.hidden) and not source.strip():
             continue  # a cell of hidden tests only
+        if blocks.hidden:
+            points = int(cell.metadata.get("points", 1))
+            source = GRADED_NOTE.format(points=points, s="" if points == 1 else "s") + source
         cell.source = source
         cells.append(cell)
     if cells and cells[0].cell_type == "markdown":

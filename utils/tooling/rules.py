@@ -95,13 +95,19 @@ def check_solution_outputs(nb: nbformat.NotebookNode) -> list[str]:
 
 
 def leaks(lab_text: str, solution: nbformat.NotebookNode) -> list[str]:
-    """Solution or hidden-test text that appears in a lab's text."""
+    """Solution or hidden-test lines that appear in a lab's text (lines that the solution
+    also shows outside its blocks are not secrets)."""
     found = []
     blocks = labs.solution_blocks(solution)
+    visible = "\n".join(
+        labs.strip_cell(c.source, markdown=c.cell_type == "markdown")[0] for c in solution.cells
+    )
     for kind, lines in (("solution", blocks.solution), ("hidden test", blocks.hidden)):
         for line in lines:
             text = line.strip()
-            if len(text) >= DISTINCTIVE and not text.startswith("#") and text in lab_text:
+            if len(text) < DISTINCTIVE or text.startswith("#") or text in visible:
+                continue  # too short to be telling, a comment, or shown to learners anyway
+            if text in lab_text:
                 found.append(f"{kind} line leaked: {text[:60]!r}")
     for marker in labs.MARKERS:
         if marker in lab_text:
