@@ -48,6 +48,24 @@ REGISTRY: dict[str, Dataset] = {
             license="free for research and teaching, cite Krizhevsky 2009",
             homepage="https://www.cs.toronto.edu/~kriz/cifar.html",
         ),
+        Dataset(
+            name="pets-images",
+            url="https://thor.robots.ox.ac.uk/~vgg/data/pets/images.tar.gz",
+            filename="oxford-iiit-pet-images.tar.gz",
+            sha256="67195c5e1c01f1ab5f9b6a5d22b8c27a580d896ece458917e61d459337fa318d",
+            size=791_918_971,
+            license="CC BY-SA 4.0 (Parkhi, Vedaldi, Zisserman, Jawahar 2012)",
+            homepage="https://www.robots.ox.ac.uk/~vgg/data/pets/",
+        ),
+        Dataset(
+            name="pets-annotations",
+            url="https://thor.robots.ox.ac.uk/~vgg/data/pets/annotations.tar.gz",
+            filename="oxford-iiit-pet-annotations.tar.gz",
+            sha256="52425fb6de5c424942b7626b428656fcbd798db970a937df61750c0f1d358e91",
+            size=19_173_078,
+            license="CC BY-SA 4.0 (Parkhi, Vedaldi, Zisserman, Jawahar 2012)",
+            homepage="https://www.robots.ox.ac.uk/~vgg/data/pets/",
+        ),
     ]
 }
 
