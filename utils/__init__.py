@@ -6,6 +6,8 @@ Submodules (import the one you need; importing `utils` itself loads nothing heav
 - `utils.notebook`  `start()`: resolve the run profile, seed everything, report the device
 - `utils.data`      data sets: registry, checked downloads, offline stand-ins, photos
 - `utils.plots`     image grids, kernels on photos, feature maps, training curves
+- `utils.lineplots` curves in side-by-side panels (measures against a parameter, functions and
+                    their derivatives)
 - `utils.checks`    the self-checks that labs call, against independent references
 - `utils.training`  small training helpers (accuracy bands)
 - `utils.tooling`   lab builder, notebook runner, notebook lint (`python -m utils.tooling`)
