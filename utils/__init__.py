@@ -6,6 +6,7 @@ Submodules (import the one you need; importing `utils` itself loads nothing heav
 - `utils.notebook`  `start()`: resolve the run profile, seed everything, report the device
 - `utils.data`      data sets: registry, checked downloads, offline stand-ins, photos
 - `utils.plots`     image grids, kernels on photos, feature maps, training curves
+- `utils.pixel_plots` images as numbers: annotated pixel grids, channel splits, task overlays
 - `utils.lineplots` curves in side-by-side panels (measures against a parameter, functions and
                     their derivatives)
 - `utils.checks`    the self-checks that labs call, against independent references
