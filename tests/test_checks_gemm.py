@@ -1,0 +1,111 @@
+"""Unit 03's checks accept right answers and reject typical wrong ones."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.signal import correlate
+
+from utils.checks import CheckFailed, gemm
+
+
+def im2col_by_loops(x, kh, kw, stride, padding):
+    """Independent: one row per output position, filled window by window."""
+    h, w, c = x.shape
+    xp = np.zeros((h + 2 * padding, w + 2 * padding, c), dtype=x.dtype)
+    xp[padding : padding + h, padding : padding + w] = x
+    rows = []
+    for i in range(0, xp.shape[0] - kh + 1, stride):
+        for j in range(0, xp.shape[1] - kw + 1, stride):
+            rows.append(xp[i : i + kh, j : j + kw, :].reshape(-1))
+    return np.array(rows, dtype=x.dtype)
+
+
+def conv_by_scipy(x, w, b, stride, padding):
+    """Independent: SciPy per filter, then keep every stride-th position."""
+    xp = np.pad(x, ((padding, padding), (padding, padding), (0, 0)))
+    out = np.stack(
+        [correlate(xp, w[..., f], mode="valid")[..., 0] for f in range(w.shape[-1])], axis=-1
+    )
+    return (out[::stride, ::stride] + b).astype(np.result_type(x, w))
+
+
+def macs_by_shapes(h, w, c_in, c_out, k, stride=1, padding=0, batch=1):
+    """Independent: count the output positions by walking the kernel along each axis."""
+    positions = len(range(0, h + 2 * padding - k + 1, stride)) * len(
+        range(0, w + 2 * padding - k + 1, stride)
+    )
+    return batch * positions * c_out * (k * k * c_in)
+
+
+def test_im2col_check_accepts_a_correct_version_and_rejects_wrong_ones():
+    gemm.check_im2col(im2col_by_loops)
+    with pytest.raises(CheckFailed, match="wrong order"):  # windows flattened as (C, KH, KW)
+        gemm.check_im2col(
+            lambda x, kh, kw, s, p: (
+                im2col_by_loops(x, kh, kw, s, p)
+                .reshape(-1, kh, kw, x.shape[2])
+                .transpose(0, 3, 1, 2)
+                .reshape(-1, kh * kw * x.shape[2])
+            )
+        )
+    with pytest.raises(CheckFailed, match="shape"):  # ignores the stride
+        gemm.check_im2col(lambda x, kh, kw, s, p: im2col_by_loops(x, kh, kw, 1, p))
+    with pytest.raises(CheckFailed, match="shape"):  # transposed matrix
+        gemm.check_im2col(lambda x, kh, kw, s, p: im2col_by_loops(x, kh, kw, s, p).T)
+    with pytest.raises(CheckFailed, match="float32"):  # float64 output for float32 input
+        gemm.check_im2col(lambda x, kh, kw, s, p: im2col_by_loops(x, kh, kw, s, p).astype(float))
+
+
+def test_im2col_check_names_rows_out_of_order():
+    def column_major(x, kh, kw, s, p):
+        cols = im2col_by_loops(x, kh, kw, s, p)
+        oh = (x.shape[0] + 2 * p - kh) // s + 1
+        ow = (x.shape[1] + 2 * p - kw) // s + 1
+        return cols.reshape(oh, ow, -1).transpose(1, 0, 2).reshape(oh * ow, -1)
+
+    with pytest.raises(CheckFailed, match="another output position"):
+        gemm.check_im2col(column_major)
+
+
+def test_conv2d_gemm_check():
+    gemm.check_conv2d_gemm(conv_by_scipy)
+    with pytest.raises(CheckFailed):  # forgets the bias
+        gemm.check_conv2d_gemm(lambda x, w, b, s, p: conv_by_scipy(x, w, 0 * b, s, p))
+    with pytest.raises(CheckFailed):  # flips the kernel (a true convolution)
+        gemm.check_conv2d_gemm(lambda x, w, b, s, p: conv_by_scipy(x, w[::-1, ::-1], b, s, p))
+    with pytest.raises(CheckFailed, match="shape"):  # padding ignored
+        gemm.check_conv2d_gemm(lambda x, w, b, s, p: conv_by_scipy(x, w, b, s, 0))
+    with pytest.raises(CheckFailed, match="float32"):  # computes in float64
+        gemm.check_conv2d_gemm(lambda x, w, b, s, p: conv_by_scipy(x, w, b, s, p).astype(float))
+
+
+def test_conv_macs_check():
+    gemm.check_conv_macs(macs_by_shapes)
+    with pytest.raises(CheckFailed, match="OUTPUT size"):  # input size instead of output size
+        gemm.check_conv_macs(lambda h, w, ci, co, k, s=1, p=0, b=1: k * k * ci * co * h * w * b)
+    with pytest.raises(CheckFailed):  # forgets the batch
+        gemm.check_conv_macs(
+            lambda h, w, ci, co, k, s=1, p=0, b=1: macs_by_shapes(h, w, ci, co, k, s, p)
+        )
+    with pytest.raises(CheckFailed, match="an int"):  # a float, even if the value is right
+        gemm.check_conv_macs(lambda *args: float(macs_by_shapes(*args)))
+
+
+def test_unwritten_exercises_say_where_to_write():
+    def im2col(x, kh, kw, stride, padding):
+        raise NotImplementedError()
+
+    def conv2d_gemm(x, w, b, stride, padding):
+        raise NotImplementedError()
+
+    def conv_macs(h, w, c_in, c_out, k, stride=1, padding=0, batch=1):
+        raise NotImplementedError()
+
+    for check, fn in [
+        (gemm.check_im2col, im2col),
+        (gemm.check_conv2d_gemm, conv2d_gemm),
+        (gemm.check_conv_macs, conv_macs),
+    ]:
+        with pytest.raises(NotImplementedError, match="YOUR CODE HERE"):
+            check(fn)
