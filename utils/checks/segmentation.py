@@ -1,0 +1,209 @@
+"""Checks for unit 13 (U-Net segmentation): the U-Net builder, IoU and Dice.
+
+References: the built model's own layers and shapes, a parameter count derived from the
+architecture's description (not from code that builds it), keras.metrics.MeanIoU and
+keras.metrics.IoU for IoU, and a NumPy confusion matrix (bincount) with the identity
+Dice = 2 IoU / (1 + IoU) for Dice. Nothing here contains an exercise's answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from utils.checks.core import as_array, call, fail, passed, rel_error
+
+
+def unet_param_count(channels: int, n_classes: int, base_filters: int, depth: int) -> int:
+    """Parameters of the lab's U-Net: two 3x3 convs (bias) per level, 2x2 stride-2 transposed
+    convs, concatenation, a 1x1 softmax conv. f_i = base_filters * 2**i."""
+
+    def conv(k, cin, cout):
+        return k * k * cin * cout + cout
+
+    f = [base_filters * 2**i for i in range(depth + 1)]
+    total, cin = 0, channels
+    for i in range(depth + 1):  # contracting path and bottleneck
+        total += conv(3, cin, f[i]) + conv(3, f[i], f[i])
+        cin = f[i]
+    for i in range(depth):  # expanding path
+        total += conv(2, f[i + 1], f[i]) + conv(3, 2 * f[i], f[i]) + conv(3, f[i], f[i])
+    return total + conv(1, f[0], n_classes)
+
+
+def check_unet(unet: Callable, seed: int = 0, n_cases: int = 3):
+    """Check `unet(input_shape, n_classes, base_filters, depth) -> keras.Model`.
+
+    Output (N, H, W, n_classes) per-pixel probabilities, `depth` Concatenate layers whose inputs
+    share their spatial size, and the parameter count of `unet_param_count`.
+    Returns the first model built.
+    """
+    import keras
+
+    name = getattr(unet, "__name__", "unet")
+    rng = np.random.default_rng(seed)
+    cases = [((32, 32, 3), 3, 8, 2)]
+    while len(cases) < n_cases:
+        depth = int(rng.integers(1, 4))
+        side = int(2**depth * rng.integers(2, 5))
+        cases.append(
+            (
+                (side, side + 2**depth, int(rng.choice([1, 3]))),
+                int(rng.integers(2, 5)),
+                int(rng.choice([4, 8])),
+                depth,
+            )
+        )
+    first = None
+    for shape, n_classes, base, depth in cases:
+        case = f"input_shape={shape}, n_classes={n_classes}, base_filters={base}, depth={depth}"
+        model = call(unet, shape, n_classes, base, depth, case=case)
+        if not isinstance(model, keras.Model):
+            raise fail(
+                name, case, "a keras.Model", type(model).__name__, "did you forget `return`?"
+            )
+        x = rng.uniform(0, 1, size=(2, *shape)).astype("float32")
+        y = keras.ops.convert_to_numpy(model(x))
+        want_shape = (2, shape[0], shape[1], n_classes)
+        if y.shape != want_shape:
+            raise fail(
+                name,
+                case,
+                f"output shape {want_shape}",
+                f"{y.shape}",
+                "the output keeps the input's height and width, with n_classes channels",
+            )
+        if rel_error(y.sum(-1), np.ones(y.shape[:-1])) > 1e-4 or y.min() < 0:
+            raise fail(
+                name,
+                case,
+                "per-pixel probabilities summing to 1",
+                f"sums in [{y.sum(-1).min():.3f}, {y.sum(-1).max():.3f}]",
+                "end with a 1x1 Conv2D with activation='softmax'",
+            )
+        concats = [layer for layer in model.layers if isinstance(layer, keras.layers.Concatenate)]
+        if len(concats) != depth:
+            raise fail(
+                name, case, f"{depth} Concatenate layers (one skip per level)", f"{len(concats)}"
+            )
+        for layer in concats:
+            sides = {tuple(t.shape[1:3]) for t in layer.input}
+            if len(sides) != 1:
+                raise fail(
+                    name, case, "skip and upsampled maps of equal height and width", f"{sides}"
+                )
+        want = unet_param_count(shape[2], n_classes, base, depth)
+        if model.count_params() != want:
+            raise fail(
+                name,
+                case,
+                f"{want:,} parameters",
+                f"{model.count_params():,}",
+                "two 3x3 'same' convs per level, filters doubling per level, "
+                "Conv2DTranspose(f, 2, strides=2) up, no BatchNormalization",
+            )
+        first = first or model
+    passed(
+        f"{name} gives per-pixel probabilities of the input's size, {len(cases)} configurations, "
+        "skips by concatenation and the expected parameter counts"
+    )
+    return first
+
+
+def _random_masks(rng, n_classes):
+    shape = tuple(int(s) for s in rng.integers(3, 20, size=int(rng.integers(1, 4))))
+    y_true = rng.integers(0, n_classes, size=shape)
+    y_pred = np.where(rng.uniform(size=shape) < 0.6, y_true, rng.integers(0, n_classes, size=shape))
+    return y_true, y_pred
+
+
+def _keras_iou(y_true, y_pred, n_classes):
+    import keras
+
+    mean = keras.metrics.MeanIoU(num_classes=n_classes)
+    mean.update_state(y_true.ravel(), y_pred.ravel())
+    per_class = []
+    for c in range(n_classes):
+        present = np.any(y_true == c) or np.any(y_pred == c)
+        metric = keras.metrics.IoU(num_classes=n_classes, target_class_ids=[c])
+        metric.update_state(y_true.ravel(), y_pred.ravel())
+        per_class.append(float(metric.result()) if present else np.nan)
+    return np.array(per_class), float(mean.result())
+
+
+def check_iou(iou: Callable, seed: int = 0, n_cases: int = 8) -> None:
+    """Check `iou(y_true, y_pred, n_classes) -> (per_class (n_classes,), mean)`.
+
+    y_true, y_pred: integer class ids of any equal shape. A class absent from both gets NaN and
+    is left out of the mean (as keras.metrics.MeanIoU does). Reference: Keras's IoU metrics.
+    """
+    name = getattr(iou, "__name__", "iou")
+    rng = np.random.default_rng(seed)
+    cases = [(np.array([[0, 0, 1], [1, 1, 1]]), np.array([[0, 1, 1], [1, 1, 0]]), 2)]
+    for _ in range(n_cases - 2):
+        n = int(rng.integers(2, 6))
+        cases.append((*_random_masks(rng, n), n))
+    y_true, y_pred = _random_masks(rng, 2)
+    cases.append((y_true, y_pred, 3))  # class 2 absent from both
+    for y_true, y_pred, n in cases:
+        case = f"y_true {y_true.shape}, n_classes={n}" + (
+            " (a class absent from both)"
+            if n == 3 and y_true.max() < 2 and y_pred.max() < 2
+            else ""
+        )
+        result = call(iou, y_true.copy(), y_pred.copy(), n, case=case)
+        if result is None or len(result) != 2:
+            raise fail(name, case, "a pair (per_class, mean)", repr(result))
+        per_class, mean = as_array(result[0], name, case).astype(float), float(result[1])
+        want_pc, want_mean = _keras_iou(y_true, y_pred, n)
+        if per_class.shape != (n,) or not np.array_equal(np.isnan(per_class), np.isnan(want_pc)):
+            raise fail(
+                name,
+                case,
+                f"per-class {np.round(want_pc, 4)}",
+                f"{np.round(per_class, 4)}",
+                "one value per class; NaN for a class in neither mask",
+            )
+        ok = ~np.isnan(want_pc)
+        if rel_error(per_class[ok], want_pc[ok]) > 1e-5 or rel_error(mean, want_mean) > 1e-5:
+            raise fail(
+                name,
+                case,
+                f"per-class {np.round(want_pc, 4)}, mean {want_mean:.4f}",
+                f"per-class {np.round(per_class, 4)}, mean {mean:.4f}",
+                "IoU_c = |true==c AND pred==c| / |true==c OR pred==c|",
+            )
+    passed(f"{name} matches keras.metrics.IoU per class and MeanIoU on {len(cases)} cases")
+
+
+def check_dice(dice: Callable, seed: int = 0, n_cases: int = 8) -> None:
+    """Check `dice(y_true, y_pred) -> float` on binary masks (0/1 or bool, equal shapes).
+
+    Reference: IoU from a NumPy bincount confusion matrix and the identity Dice = 2 IoU / (1 + IoU).
+    """
+    name = getattr(dice, "__name__", "dice")
+    rng = np.random.default_rng(seed)
+    cases = [(np.array([1, 1, 0, 0]), np.array([1, 0, 1, 0]))]
+    while len(cases) < n_cases:
+        y_true, y_pred = _random_masks(rng, 2)
+        if y_true.any() or y_pred.any():
+            cases.append((y_true, y_pred.astype(bool) if len(cases) % 2 else y_pred))
+    for y_true, y_pred in cases:
+        case = f"binary masks {y_true.shape}"
+        counts = np.bincount(
+            2 * y_true.astype(int).ravel() + y_pred.astype(int).ravel(), minlength=4
+        )
+        tp, union = counts[3], counts[1] + counts[2] + counts[3]
+        iou = tp / union
+        want = 2 * iou / (1 + iou)
+        got = float(as_array(call(dice, y_true.copy(), y_pred.copy(), case=case), name, case))
+        if abs(got - want) > 1e-6:
+            raise fail(
+                name,
+                case,
+                f"{want:.6f} (= 2 IoU / (1 + IoU), IoU {iou:.4f})",
+                f"{got:.6f}",
+                "Dice = 2 |A and B| / (|A| + |B|)",
+            )
+    passed(f"{name} agrees with 2 IoU / (1 + IoU) on {len(cases)} pairs of masks")
