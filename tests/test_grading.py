@@ -18,7 +18,7 @@ CONV, LENET = "01_convolution.ipynb", "05_lenet.ipynb"
 #: Generous limits for the ordinary submissions (a loaded machine must not fail them) and
 #: short ones for the two that never end on their own.
 LIMITS = grade.Limits(cell_seconds=150, notebook_seconds=400, memory_mb=3000)
-LOOP_LIMITS = grade.Limits(cell_seconds=15, notebook_seconds=90, memory_mb=3000)
+LOOP_LIMITS = grade.Limits(cell_seconds=45, notebook_seconds=240, memory_mb=3000)
 
 
 def _edited(source_nb, *, replace=(), insert=(), drop=(), move_checks_first=False):
