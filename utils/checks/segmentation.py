@@ -124,9 +124,9 @@ def _keras_iou(y_true, y_pred, n_classes):
     mean = keras.metrics.MeanIoU(num_classes=n_classes)
     mean.update_state(y_true.ravel(), y_pred.ravel())
     per_class = []
-    for c in range(n_classes):
-        present = np.any(y_true == c) or np.any(y_pred == c)
-        metric = keras.metrics.IoU(num_classes=n_classes, target_class_ids=[c])
+    for class_id in range(n_classes):
+        present = np.any(y_true == class_id) or np.any(y_pred == class_id)
+        metric = keras.metrics.IoU(num_classes=n_classes, target_class_ids=[class_id])
         metric.update_state(y_true.ravel(), y_pred.ravel())
         per_class.append(float(metric.result()) if present else np.nan)
     return np.array(per_class), float(mean.result())
