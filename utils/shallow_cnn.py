@@ -48,7 +48,7 @@ def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, pad: int = 0) -> n
     x: (N, H, W, C), w: (KH, KW, C, F), b: (F,)
     returns (N, OH, OW, F) with OH = H + 2*pad - KH + 1, OW = W + 2*pad - KW + 1.
     """
-    xp = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    xp = np.pad(x, [(0, 0)] + [(pad, pad)] * 2 + [(0, 0)])  # zeros around H and W only
     # every KH x KW window of the padded input, without copying: (N, OH, OW, C, KH, KW)
     windows = np.lib.stride_tricks.sliding_window_view(xp, w.shape[:2], axis=(1, 2))
     # multiply each window by each filter and sum over (C, KH, KW): one matrix product
