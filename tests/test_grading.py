@@ -205,3 +205,16 @@ def test_exercises_and_points_come_from_the_solution():
     assert all("check_" in e.hidden and "from utils.checks import" in e.imports for e in exercises)
     lab_text = (LABS / CONV).read_text()
     assert "# Graded: 4 points" in lab_text and "seed=101" not in lab_text
+
+
+def test_multi_line_imports_are_re_run_whole_before_the_hidden_tests():
+    cells = [
+        nbformat.v4.new_code_cell("from utils.checks import (\n    call,\n    passed,\n)\nx = 1"),
+        nbformat.v4.new_code_cell(
+            "def f():\n    import os\n    return os\n"
+            "### BEGIN HIDDEN TESTS\nassert call(f) is not None\n### END HIDDEN TESTS"
+        ),
+    ]
+    (exercise,) = grade.exercises_of(nbformat.v4.new_notebook(cells=cells))
+    compile(exercise.imports, "<imports>", "exec")  # whole statements, no dangling lines
+    assert exercise.imports == "from utils.checks import (\n    call,\n    passed,\n)"

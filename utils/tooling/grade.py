@@ -21,6 +21,7 @@ that killed it, so the rest of the work is still graded.
 
 from __future__ import annotations
 
+import ast
 import csv
 import os
 import tempfile
@@ -105,11 +106,7 @@ def exercises_of(solution: nbformat.NotebookNode) -> list[Exercise]:
                 title = heading.removeprefix("## ").strip()
             continue
         visible, blocks = labs.strip_cell(cell.source, markdown=False)
-        imports += [
-            line
-            for line in visible.splitlines()
-            if line.startswith(("import ", "from ")) and "__future__" not in line
-        ]
+        imports += _top_level_imports(visible)
         if blocks.hidden:
             found.append(
                 Exercise(
@@ -121,6 +118,27 @@ def exercises_of(solution: nbformat.NotebookNode) -> list[Exercise]:
                 )
             )
     return found
+
+
+def _top_level_imports(source: str) -> list[str]:
+    """The top-level import statements of a cell's code, each whole (even over several lines).
+
+    Cells that are not valid Python (IPython magics, say) are read line by line instead.
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return [
+            line
+            for line in source.splitlines()
+            if line.startswith(("import ", "from ")) and "__future__" not in line
+        ]
+    return [
+        ast.get_source_segment(source, node)
+        for node in tree.body
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        and not (isinstance(node, ast.ImportFrom) and node.module == "__future__")
+    ]
 
 
 def _grader_cell(exercise: Exercise) -> nbformat.NotebookNode:
