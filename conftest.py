@@ -28,7 +28,7 @@ def pytest_configure(config):
 
 
 def record_timing(notebook: str, kind: str, seconds: float) -> None:
-    """Remember how long `notebook` took for `kind` (lecture, solution, lab, nbval)."""
+    """Remember how long `notebook` took for `kind` (lecture, lab, nbval)."""
     TIMINGS[notebook][kind] = seconds
 
 
@@ -42,7 +42,7 @@ def pytest_runtest_logreport(report):
 def pytest_terminal_summary(terminalreporter):
     if not TIMINGS:
         return
-    kinds = ["lecture", "solution", "lab", "nbval"]
+    kinds = ["lecture", "lab", "nbval"]  # nbval: the solution, run and compared
     tr = terminalreporter
     tr.section(f"notebook timings, smoke profile (seconds; budget {BUDGET:.0f} s each)")
     tr.write_line(f"{'unit':34s}" + "".join(f"{k:>10s}" for k in kinds))
