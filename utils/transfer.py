@@ -81,15 +81,14 @@ def course_backbone(input_shape=(32, 32, 3), name: str = "course_backbone"):
     """
     import keras
 
-    inputs = keras.Input(input_shape)
-    x = inputs
+    x = image = keras.Input(shape=input_shape)
     for i, filters in enumerate((16, 32, 64)):
         x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv{i}")(x)
         x = keras.layers.BatchNormalization(momentum=0.9, name=f"bn{i}")(x)
         x = keras.layers.ReLU(name=f"relu{i}")(x)
         if i < 2:
             x = keras.layers.MaxPooling2D(name=f"pool{i}")(x)
-    return keras.Model(inputs, x, name=name)
+    return keras.Model(image, x, name=name)
 
 
 def preprocess_input(x, family: str):

@@ -77,7 +77,7 @@ def _other_backbone(input_shape):
     """A second small backbone (Conv-BN-ReLU, a depthwise block), so checks see two designs."""
     import keras
 
-    inputs = keras.Input(input_shape)
+    inputs = keras.Input(shape=input_shape)
     x = keras.layers.Conv2D(8, 3, strides=2, padding="same", name="stem_conv")(inputs)
     x = keras.layers.BatchNormalization(momentum=0.5, name="stem_bn")(x)
     x = keras.layers.ReLU(name="stem_relu")(x)
