@@ -202,7 +202,7 @@ def check_transfer_model(build: Callable, n_cases: int = 2, seed: int = 0) -> No
                 "backbone.trainable == False, no trainable backbone weight",
                 f"backbone.trainable == {backbone.trainable}, trainable: "
                 f"{trainable_in_backbone[:3]}",
-                "set backbone.trainable = False",
+                "freeze the backbone: set its `trainable` attribute to False",
             )
         head = _count(model.weights) - _count(backbone.weights)
         got = _count(model.trainable_weights)
@@ -219,7 +219,7 @@ def check_transfer_model(build: Callable, n_cases: int = 2, seed: int = 0) -> No
                 case,
                 "no backbone weight or BatchNorm statistic changes in training",
                 f"changed: {moved}",
-                "freeze the backbone: backbone.trainable = False",
+                "freeze the backbone: set its `trainable` attribute to False",
             )
         if not _changed(head_before, head_layers):
             raise fail(name, case, "the head's weights change in a training step", "unchanged")
@@ -251,11 +251,11 @@ def check_fine_tuning(prepare: Callable, build: Callable, n_cases: int = 2, seed
         model = call(build, backbone, n_classes, case=f"build for {case}")
         result = call(prepare, model, backbone, n_top, lr, case=case)
         model = result if isinstance(result, keras.Model) else model
-        for i, layer in enumerate(backbone.layers):
+        for index, layer in enumerate(backbone.layers):
             if not layer.weights:
                 continue
             is_bn = isinstance(layer, keras.layers.BatchNormalization)
-            want = (i >= n_layers - n_top) and not is_bn
+            want = (index >= n_layers - n_top) and not is_bn
             if layer.trainable != want:
                 why = (
                     "BatchNormalization layers stay frozen (inference mode)"
@@ -267,7 +267,7 @@ def check_fine_tuning(prepare: Callable, build: Callable, n_cases: int = 2, seed
                 raise fail(
                     name,
                     case,
-                    f"layer {i} `{layer.name}` trainable={want}",
+                    f"layer {index} `{layer.name}` trainable={want}",
                     f"trainable={layer.trainable}",
                     why,
                 )
