@@ -1,0 +1,356 @@
+"""Measuring how well a classifier generalises, and the plots of unit 06 (training CNNs well).
+
+- `standardise(x)`: per-image standardisation of uint8 images, the input the unit's nets take.
+- `train_side_by_side(models, train, val, ...)`: one training recipe for every model of a
+  comparison, all trained on the same mini-batches in one compiled loop (small models spend
+  more time being compiled than trained, so one compilation for all of them is much cheaper);
+  returns one `Run` per model with the curves, the train and validation accuracy measured in
+  inference mode, and the generalisation gap (train accuracy - validation accuracy).
+- `fit_and_measure(model, train, val, ...)`: the same for a single model.
+- `print_gap_table(runs)`, `plot_gaps(runs)`: the gaps of several runs, as a table and as bars.
+- `plot_loss_curves(curves)`: several training-loss curves on one plot (optimizer comparison).
+- `plot_fit_curves(runs)`: train vs validation curves, one panel per run (under/overfitting).
+
+Like `utils.plots`, the plotting functions draw one new figure and return None.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.ticker import ScalarFormatter
+
+
+def standardise(x: np.ndarray) -> np.ndarray:
+    """Per-image standardisation: uint8 or float (N, H, W, C) -> float32 (N, H, W, C).
+
+    Each image has its own mean subtracted and is divided by its own standard deviation (over
+    all pixels and channels), like `tf.image.per_image_standardization`. Colour and brightness
+    differences between photos stop mattering, and training starts faster.
+    """
+    images = np.asarray(x, np.float32)
+    mean = images.mean(axis=(1, 2, 3), keepdims=True)
+    floor = 1.0 / np.sqrt(images[0].size)  # as tf.image.per_image_standardization
+    std = np.maximum(images.std(axis=(1, 2, 3), keepdims=True), floor)
+    return ((images - mean) / std).astype(np.float32)
+
+
+@dataclass
+class Run:
+    """What one training run measured.
+
+    history: Keras's per-epoch logs ({"loss": [...], "accuracy": [...], maybe "val_..."}).
+    train_acc, val_acc: accuracies measured after training with `model.evaluate`, i.e. in
+    inference mode (dropout off, augmentation off, batch norm using its moving statistics).
+    seconds: wall time of the training (shared by the models trained side by side with it).
+    """
+
+    name: str
+    history: dict = field(repr=False)
+    train_acc: float
+    val_acc: float
+    seconds: float
+
+    @property
+    def gap(self) -> float:
+        """The generalisation gap: train accuracy - validation accuracy."""
+        return self.train_acc - self.val_acc
+
+
+@contextmanager
+def _quiet_retracing():
+    """Silence TensorFlow's "triggered tf.function retracing" warning within the block.
+
+    Each `train_side_by_side` call compiles new step functions for its own models, which TF
+    counts as retracing one function (same source code) and warns about after five calls.
+    """
+    logger = logging.getLogger("tensorflow")
+    saved = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(saved)
+
+
+def _optimizers_for(optimizer, names):
+    """One optimizer per model. optimizer: a name ("adam"), an instance (one model only), a
+    zero-argument callable returning a fresh optimizer, or a mapping {model name: optimizer}."""
+    import keras
+
+    if isinstance(optimizer, Mapping):
+        missing = [n for n in names if n not in optimizer]
+        if missing:
+            raise ValueError(f"no optimizer given for {missing}")
+        chosen = [optimizer[n] for n in names]
+    elif isinstance(optimizer, str):
+        chosen = [keras.optimizers.get(optimizer) for _ in names]
+    elif isinstance(optimizer, keras.optimizers.Optimizer):
+        if len(names) > 1:
+            raise ValueError("one optimizer instance cannot train several models: pass a callable")
+        chosen = [optimizer]
+    elif callable(optimizer):
+        chosen = [optimizer() for _ in names]
+    else:
+        raise TypeError(
+            f"optimizer must be a name, an optimizer, a callable or a dict: {optimizer!r}"
+        )
+    if len({id(o) for o in chosen}) < len(chosen):
+        raise ValueError("each model needs its own optimizer instance (they keep per-weight state)")
+    return chosen
+
+
+def train_side_by_side(
+    models: Mapping,
+    train: tuple[np.ndarray, np.ndarray],
+    val: tuple[np.ndarray, np.ndarray],
+    *,
+    epochs: int,
+    batch_size: int,
+    optimizer="adam",
+    curves: bool = False,
+    seed: int = 0,
+    verbose: bool = True,
+    progress: bool | None = None,
+) -> dict[str, Run]:
+    """Train several Keras classifiers on the same mini-batches, in one loop; measure each.
+
+    models: {name: keras.Model} taking x (N, H, W, C) float32 to softmax probabilities
+    (N, classes); train, val: (x (N, H, W, C) float32, y (N,) int). optimizer: see
+    `_optimizers_for` (a name, an instance for a single model, a callable giving a fresh one per
+    model, or {name: optimizer}). Every epoch visits the training set in one random order (from
+    `seed`), the same for every model, in mini-batches of `batch_size`; each model takes one
+    step of its own optimizer per mini-batch on mean cross-entropy + its weight penalties
+    (`model.losses`, as Keras's `fit` does). The models share no weights and each has its own
+    optimizer, so training them together gives the same result as training each alone with
+    these mini-batches; doing it in one compiled step costs one trace instead of one per model.
+
+    Returns {name: Run}. Run.history holds per-epoch "loss" and "accuracy" (running averages
+    over the epoch's mini-batches, in training mode, as `fit` reports them) and, if
+    curves=True, "val_loss" and "val_accuracy" (inference mode, after each epoch).
+    train_acc and val_acc are measured after training, in inference mode.
+    progress: show a progress bar over the epochs; None: only for long runs (over 200,000
+    image-epochs in all, e.g. the `full` profile), so that quick runs print nothing extra.
+    """
+    import keras
+    import tensorflow as tf
+    from tqdm.auto import tqdm
+
+    names = list(models)
+    nets = [models[n] for n in names]
+    opts = _optimizers_for(optimizer, names)
+    for net, opt in zip(nets, opts, strict=True):
+        opt.build(net.trainable_variables)
+    x, y = np.asarray(train[0], np.float32), np.asarray(train[1], np.int32)
+    xv, yv = np.asarray(val[0], np.float32), np.asarray(val[1], np.int32)
+    if progress is None:
+        progress = epochs * len(x) * len(nets) > 200_000
+    spec = (tf.TensorSpec((None, *x.shape[1:]), tf.float32), tf.TensorSpec((None,), tf.int32))
+
+    def penalty(net):
+        return tf.add_n(net.losses) if net.losses else tf.constant(0.0)
+
+    def correct(labels, probs):
+        return tf.reduce_sum(
+            tf.cast(tf.equal(tf.argmax(probs, -1, output_type=tf.int32), labels), tf.float32)
+        )
+
+    @tf.function(input_signature=spec)
+    def train_step(xb, yb):
+        losses, hits = [], []
+        for net, opt in zip(nets, opts, strict=True):
+            with tf.GradientTape() as tape:
+                probs = net(xb, training=True)
+                ce = keras.losses.sparse_categorical_crossentropy(yb, probs)
+                loss = tf.reduce_mean(ce) + penalty(net)
+            grads = tape.gradient(loss, net.trainable_variables)
+            opt.apply_gradients(zip(grads, net.trainable_variables, strict=True))
+            losses.append(loss)
+            hits.append(correct(yb, probs))
+        return tf.stack(losses), tf.stack(hits)
+
+    def eval_step(xb, yb):
+        # Eager on purpose: it runs a few times only, and compiling it would cost more.
+        sums, hits = [], []
+        for net in nets:
+            probs = net(xb, training=False)
+            sums.append(tf.reduce_sum(keras.losses.sparse_categorical_crossentropy(yb, probs)))
+            hits.append(correct(yb, probs))
+        return tf.stack(sums), tf.stack(hits)
+
+    def evaluate(xs, ys):
+        """(mean loss incl. penalties, accuracy) per model, in inference mode."""
+        sums, hits = np.zeros(len(nets)), np.zeros(len(nets))
+        for i in range(0, len(xs), 256):
+            s, h = eval_step(xs[i : i + 256], ys[i : i + 256])
+            sums, hits = sums + s.numpy(), hits + h.numpy()
+        penalties = np.array([float(penalty(net)) for net in nets])
+        return sums / len(xs) + penalties, hits / len(xs)
+
+    with _quiet_retracing():
+        history = {n: {"loss": [], "accuracy": []} for n in names}
+        rng = np.random.default_rng(seed)
+        start = time.perf_counter()
+        bar = tqdm(range(epochs), desc="epochs", disable=not progress, leave=False)
+        for _ in bar:
+            order = rng.permutation(len(x))
+            loss_sum, hit_sum = np.zeros(len(nets)), np.zeros(len(nets))
+            for i in range(0, len(x), batch_size):
+                idx = order[i : i + batch_size]
+                loss, hits = train_step(x[idx], y[idx])
+                loss_sum, hit_sum = loss_sum + loss.numpy() * len(idx), hit_sum + hits.numpy()
+            if curves:
+                val_loss, val_acc = evaluate(xv, yv)
+            for k, n in enumerate(names):
+                history[n]["loss"].append(float(loss_sum[k] / len(x)))
+                history[n]["accuracy"].append(float(hit_sum[k] / len(x)))
+                if curves:
+                    history[n].setdefault("val_loss", []).append(float(val_loss[k]))
+                    history[n].setdefault("val_accuracy", []).append(float(val_acc[k]))
+        bar.close()
+        _, train_acc = evaluate(x, y)
+        _, val_acc = evaluate(xv, yv)
+    seconds = time.perf_counter() - start
+    runs = {
+        n: Run(n, history[n], float(train_acc[k]), float(val_acc[k]), seconds)
+        for k, n in enumerate(names)
+    }
+    if verbose:
+        for run in runs.values():
+            print(
+                f"{run.name:22s} train {run.train_acc:.3f}  val {run.val_acc:.3f}  gap {run.gap:+.3f}"
+            )
+        print(f"({len(nets)} model(s), {epochs} epochs: {seconds:.1f} s (measured))")
+    return runs
+
+
+def fit_and_measure(
+    model,
+    train: tuple[np.ndarray, np.ndarray],
+    val: tuple[np.ndarray, np.ndarray],
+    *,
+    epochs: int,
+    batch_size: int,
+    optimizer="adam",
+    name: str = "",
+    curves: bool = False,
+    seed: int = 0,
+    verbose: bool = True,
+) -> Run:
+    """Train one model with `train_side_by_side` and return its Run (see there).
+
+    model: a keras.Model, x (N, H, W, C) float32 -> softmax probabilities (N, classes).
+    optimizer: a name or a fresh keras.optimizers instance. Prints one line unless
+    verbose=False.
+    """
+    name = name or model.name
+    runs = train_side_by_side(
+        {name: model},
+        train,
+        val,
+        epochs=epochs,
+        batch_size=batch_size,
+        optimizer=optimizer,
+        curves=curves,
+        seed=seed,
+        verbose=verbose,
+    )
+    return runs[name]
+
+
+def print_gap_table(runs: Sequence[Run], baseline: Run | None = None) -> None:
+    """One row per run: train and validation accuracy, gap, and the gap's change vs `baseline`."""
+    header = f"{'model':22s} {'train acc':>9s} {'val acc':>8s} {'gap':>7s}"
+    print(header + (f" {'vs baseline':>11s}" if baseline else ""))
+    for r in runs:
+        row = f"{r.name:22s} {r.train_acc:9.3f} {r.val_acc:8.3f} {r.gap:+7.3f}"
+        if baseline:
+            row += f" {r.gap - baseline.gap:+11.3f}"
+        print(row)
+
+
+def plot_gaps(runs: Sequence[Run], baseline: Run | None = None, *, title: str = "") -> None:
+    """Bars of the generalisation gap per run, next to train and validation accuracy.
+
+    The baseline's gap is drawn as a dashed line across the gap panel.
+    """
+    names = [r.name for r in runs]
+    pos = np.arange(len(runs))
+    fig, (ax_gap, ax_acc) = plt.subplots(1, 2, figsize=(12, 3.8))
+    colours = ["tab:gray" if r is baseline else "tab:blue" for r in runs]
+    ax_gap.bar(pos, [r.gap for r in runs], color=colours)
+    if baseline is not None:
+        ax_gap.axhline(baseline.gap, ls="--", color="tab:red", lw=1, label="baseline gap")
+        ax_gap.legend(fontsize=8)
+    ax_gap.set_ylabel("train acc - val acc")
+    ax_gap.set_title("generalisation gap (lower is better)")
+    width = 0.4
+    ax_acc.bar(pos - width / 2, [r.train_acc for r in runs], width, label="train")
+    ax_acc.bar(pos + width / 2, [r.val_acc for r in runs], width, label="validation")
+    ax_acc.set_ylabel("accuracy")
+    ax_acc.set_ylim(0, 1.05)
+    ax_acc.set_title("accuracy, measured in inference mode")
+    ax_acc.legend(fontsize=8)
+    for ax in (ax_gap, ax_acc):
+        ax.set_xticks(pos)
+        ax.set_xticklabels(names, rotation=35, ha="right", fontsize=8)
+        ax.grid(axis="y", alpha=0.3)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+
+
+def plot_loss_curves(
+    curves: Mapping[str, Sequence[float]],
+    *,
+    xlabel: str = "epoch",
+    ylabel: str = "training loss",
+    log: bool = True,
+    title: str = "",
+) -> None:
+    """Several curves on one plot. curves: {label: (E,) values, one per epoch}."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for label, values in curves.items():
+        ax.plot(np.arange(1, len(values) + 1), values, "o-", ms=3, label=label)
+    if log:
+        ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(ScalarFormatter())
+        ax.yaxis.set_minor_formatter(ScalarFormatter())
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+
+
+def plot_fit_curves(runs: Sequence[Run], *, metrics: Sequence[str] = ("accuracy", "loss")) -> None:
+    """Train vs validation curves: one row per run, one column per metric.
+
+    Each run must have been trained with curves=True (its history holds "val_<metric>").
+    The epoch with the best validation accuracy is marked with a dotted vertical line.
+    """
+    fig, axes = plt.subplots(
+        len(runs), len(metrics), figsize=(5 * len(metrics), 3.0 * len(runs)), squeeze=False
+    )
+    for row, run in zip(axes, runs, strict=True):
+        logs = run.history
+        epochs = np.arange(1, len(logs["loss"]) + 1)
+        best = int(np.argmax(logs["val_accuracy"])) + 1 if "val_accuracy" in logs else None
+        for ax, m in zip(row, metrics, strict=True):
+            ax.plot(epochs, logs[m], "o-", ms=3, label="train")
+            ax.plot(epochs, logs[f"val_{m}"], "s--", ms=3, label="validation")
+            if best is not None:
+                ax.axvline(best, ls=":", color="gray", lw=1)
+            ax.set_title(f"{run.name}: {m}", fontsize=10)
+            ax.set_xlabel("epoch")
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=8)
+    fig.tight_layout()
