@@ -1,0 +1,274 @@
+"""The checks of units 07 (AlexNet) and 08 (VGG) accept right answers and reject wrong ones."""
+
+from __future__ import annotations
+
+import keras
+import pytest
+
+from utils.checks import CheckFailed, alexnet, vgg
+from utils.lrn import LocalResponseNormalization
+from utils.macs import layer_macs
+
+L = keras.layers
+
+
+# --- unit 07: formulas ---------------------------------------------------------------------
+
+
+def conv_params(kh, kw, c_in, c_out, groups=1):
+    return kh * kw * (c_in // groups) * c_out + c_out
+
+
+def dense_params(n_in, n_out):
+    return (n_in + 1) * n_out
+
+
+def conv_macs(kh, kw, c_in, c_out, out_h, out_w, groups=1):
+    return kh * kw * (c_in // groups) * c_out * out_h * out_w
+
+
+def dense_macs(n_in, n_out):
+    return n_in * n_out
+
+
+def test_formula_checks_accept_correct_formulas(capsys):
+    alexnet.check_param_formulas(conv_params, dense_params)
+    alexnet.check_mac_formulas(conv_macs, dense_macs, seed=3)
+    assert capsys.readouterr().out.count("PASSED") == 2
+
+
+@pytest.mark.parametrize(
+    "conv, dense, match",
+    [
+        (lambda kh, kw, ci, co, groups=1: kh * kw * ci * co + co, dense_params, "groups"),
+        (lambda kh, kw, ci, co, groups=1: kh * kw * (ci // groups) * co, dense_params, "bias"),
+        (conv_params, lambda n_in, n_out: n_in * n_out, "dense_params"),
+    ],
+    ids=["ignores-groups", "no-bias", "dense-no-bias"],
+)
+def test_param_check_rejects_wrong_formulas(conv, dense, match):
+    with pytest.raises(CheckFailed, match=match):
+        alexnet.check_param_formulas(conv, dense)
+
+
+def test_mac_check_rejects_wrong_formulas():
+    def no_groups(kh, kw, c_in, c_out, out_h, out_w, groups=1):
+        return kh * kw * c_in * c_out * out_h * out_w
+
+    def with_bias(kh, kw, c_in, c_out, out_h, out_w, groups=1):
+        return conv_macs(kh, kw, c_in, c_out, out_h, out_w, groups) + c_out * out_h * out_w
+
+    with pytest.raises(CheckFailed, match="groups"):
+        alexnet.check_mac_formulas(no_groups, dense_macs)
+    with pytest.raises(CheckFailed, match="conv_macs"):
+        alexnet.check_mac_formulas(with_bias, dense_macs)
+
+
+def test_unwritten_formula_says_where_to_write():
+    def conv_params(kh, kw, c_in, c_out, groups=1):
+        raise NotImplementedError()
+
+    with pytest.raises(NotImplementedError, match="YOUR CODE HERE"):
+        alexnet.check_param_formulas(conv_params, dense_params)
+
+
+# --- unit 07: the network and counting -----------------------------------------------------
+
+
+def make_alexnet(groups=2, dropout=0.5, sequential=False, lrn_alpha=1e-4):
+    layers = [
+        L.Conv2D(96, 11, strides=4, activation="relu"),
+        L.MaxPooling2D(3, strides=2),
+        LocalResponseNormalization(alpha=lrn_alpha),
+        L.Conv2D(256, 5, padding="same", groups=groups, activation="relu"),
+        L.MaxPooling2D(3, strides=2),
+        LocalResponseNormalization(alpha=lrn_alpha),
+        L.Conv2D(384, 3, padding="same", activation="relu"),
+        L.Conv2D(384, 3, padding="same", groups=groups, activation="relu"),
+        L.Conv2D(256, 3, padding="same", groups=groups, activation="relu"),
+        L.MaxPooling2D(3, strides=2),
+        L.Flatten(),
+        L.Dense(4096, activation="relu"),
+        L.Dropout(dropout),
+        L.Dense(4096, activation="relu"),
+        L.Dropout(dropout),
+        L.Dense(1000, activation="softmax"),
+    ]
+    if sequential:
+        return keras.Sequential([keras.Input((227, 227, 3)), *layers])
+    x = inp = keras.Input((227, 227, 3))
+    for layer in layers:
+        x = layer(x)
+    return keras.Model(inp, x)
+
+
+def build_alexnet():
+    return make_alexnet()
+
+
+def test_alexnet_check_accepts_the_paper_network(capsys):
+    model = alexnet.check_alexnet(build_alexnet)
+    assert model.count_params() == 60_965_224
+    assert "PASSED" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"groups": 1}, "layer 4"),
+        ({"dropout": 0.2}, "rate"),
+        ({"sequential": True}, "functional"),
+        ({"lrn_alpha": 1e-3}, "LRN"),
+    ],
+    ids=["single-stream", "dropout", "sequential", "lrn-constants"],
+)
+def test_alexnet_check_rejects_wrong_networks(kwargs, match):
+    def build_alexnet():
+        return make_alexnet(**kwargs)
+
+    with pytest.raises(CheckFailed, match=match):
+        alexnet.check_alexnet(build_alexnet)
+
+
+def count_model(model):
+    params = macs = 0
+    for layer in model.layers:
+        if isinstance(layer, L.Conv2D):
+            kh, kw = layer.kernel_size
+            c_in = layer.input.shape[-1]
+            _, oh, ow, c_out = layer.output.shape
+            params += conv_params(kh, kw, c_in, c_out, layer.groups)
+            macs += conv_macs(kh, kw, c_in, c_out, oh, ow, layer.groups)
+        elif isinstance(layer, L.Dense):
+            params += dense_params(layer.input.shape[-1], layer.units)
+            macs += dense_macs(layer.input.shape[-1], layer.units)
+    return params, macs
+
+
+def test_count_check_accepts_a_correct_counter_and_rejects_wrong_ones(capsys):
+    alexnet.check_count_model(count_model, seed=1)
+    assert "PASSED" in capsys.readouterr().out
+
+    def conv_only(model):
+        p, m = count_model(model)
+        dense = sum(layer_macs(x) for x in model.layers if isinstance(x, L.Dense))
+        return p, m - dense
+
+    def ignores_groups(model):
+        p, m = count_model(model)
+        extra = sum(layer_macs(x) * (x.groups - 1) for x in model.layers if isinstance(x, L.Conv2D))
+        return p, m + extra
+
+    with pytest.raises(CheckFailed, match="MACs"):
+        alexnet.check_count_model(conv_only)
+    with pytest.raises(CheckFailed, match="MACs"):
+        alexnet.check_count_model(ignores_groups, seed=2)
+    with pytest.raises(CheckFailed, match="pair"):
+        alexnet.check_count_model(lambda model: model.count_params())
+
+
+# --- unit 08: VGG --------------------------------------------------------------------------
+
+
+def vgg_block(x, filters, n_convs):
+    for _ in range(n_convs):
+        x = L.Conv2D(filters, 3, padding="same", activation="relu")(x)
+    return L.MaxPooling2D(2)(x)
+
+
+def build_vgg(config, input_shape=(224, 224, 3), num_classes=1000):
+    x = inp = keras.Input(input_shape)
+    for filters, n_convs in config:
+        x = vgg_block(x, filters, n_convs)
+    x = L.Flatten()(x)
+    x = L.Dense(4096, activation="relu")(x)
+    x = L.Dense(4096, activation="relu")(x)
+    return keras.Model(inp, L.Dense(num_classes, activation="softmax")(x))
+
+
+def vgg_params(config, image_size=224, num_classes=1000):
+    total, c_in = 0, 3
+    for filters, n_convs in config:
+        for _ in range(n_convs):
+            total += (9 * c_in + 1) * filters
+            c_in = filters
+    flat = (image_size // 32) ** 2 * c_in
+    return total + (flat + 1) * 4096 + 4097 * 4096 + 4097 * num_classes
+
+
+def test_vgg_checks_accept_correct_answers(capsys):
+    vgg.check_vgg_block(vgg_block)
+    vgg.check_vgg_block(vgg_block, seed=5, n_cases=10)
+    vgg.check_build_vgg(build_vgg)
+    vgg.check_vgg_params(vgg_params, seed=4)
+    assert capsys.readouterr().out.count("PASSED") == 4
+
+
+@pytest.mark.parametrize(
+    "block, match",
+    [
+        (lambda x, f, n: L.Conv2D(f, 3, padding="same", activation="relu")(x), "Conv2D|MaxPooling"),
+        (
+            lambda x, f, n: L.MaxPooling2D(2)(
+                keras.Sequential([L.Conv2D(f, 3, activation="relu") for _ in range(n)])(x)
+            ),
+            "Conv2D|same",
+        ),
+        (
+            lambda x, f, n: vgg_block(L.Conv2D(f, 3, padding="same", activation="relu")(x), f, n),
+            "Conv2D",
+        ),
+        (
+            lambda x, f, n: L.MaxPooling2D(2)(_stack(x, f, n, kernel=5)),
+            "3x3",
+        ),
+        (lambda x, f, n: L.MaxPooling2D(2)(_stack(x, f, n, activation=None)), "relu"),
+    ],
+    ids=["one-conv-no-pool", "valid-padding", "extra-conv", "5x5", "no-relu"],
+)
+def test_vgg_block_check_rejects_wrong_blocks(block, match):
+    with pytest.raises(CheckFailed, match=match):
+        vgg.check_vgg_block(block)
+
+
+def _stack(x, f, n, kernel=3, activation="relu"):
+    for _ in range(n):
+        x = L.Conv2D(f, kernel, padding="same", activation=activation)(x)
+    return x
+
+
+def test_build_vgg_check_rejects_wrong_networks():
+    def with_dropout(config, input_shape=(224, 224, 3), num_classes=1000):
+        model = build_vgg(config, input_shape, num_classes)
+        x = L.Dropout(0.5)(model.layers[-2].output)
+        return keras.Model(model.inputs, model.layers[-1](x))
+
+    def ignores_classes(config, input_shape=(224, 224, 3), num_classes=1000):
+        return build_vgg(config, input_shape, 1000)
+
+    def fixed_input(config, input_shape=(224, 224, 3), num_classes=1000):
+        return build_vgg(config, (224, 224, 3), num_classes)
+
+    for wrong in (with_dropout, ignores_classes, fixed_input):
+        with pytest.raises(CheckFailed):
+            vgg.check_build_vgg(wrong)
+
+
+def test_vgg_params_check_rejects_wrong_formulas():
+    def no_bias(config, image_size=224, num_classes=1000):
+        return vgg_params(config, image_size, num_classes) - sum(f * n for f, n in config)
+
+    def fixed_size(config, image_size=224, num_classes=1000):
+        return vgg_params(config, 224, num_classes)
+
+    for wrong in (no_bias, fixed_size):
+        with pytest.raises(CheckFailed, match="vgg_params"):
+            vgg.check_vgg_params(wrong)
+
+
+def test_unwritten_block_says_where_to_write():
+    def vgg_block(x, filters, n_convs):
+        raise NotImplementedError()
+
+    with pytest.raises(NotImplementedError, match="YOUR CODE HERE"):
+        vgg.check_vgg_block(vgg_block)
