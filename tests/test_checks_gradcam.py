@@ -92,3 +92,25 @@ def test_stub_says_where_to_write():
 
     with pytest.raises(NotImplementedError, match="YOUR CODE HERE"):
         gradcam.check_grad_cam(grad_cam)
+
+
+def test_inspection_helpers():
+    """The unit 16 plumbing: receptive field formula = gradient measurement; heat measures."""
+    from utils import inspection
+
+    model = inspection.small_cnn((16, 16, 3), 4, (4, 4, 4))
+    for name, expected in [("relu1", 5), ("pool1", 6), ("relu2", 10), ("relu3", 20)]:
+        assert inspection.receptive_field(model, name) == expected
+    assert inspection.measured_receptive_field(model, "relu2") == 10
+    masks = np.zeros((2, 8, 8))
+    masks[:, :2] = 1
+    even = inspection.heat_inside(np.ones((2, 8, 8)), masks)
+    assert np.allclose(even, 0.25)
+    assert inspection.heat_inside(np.zeros((1, 8, 8)), masks[:1])[0] == 0.0
+    assert np.allclose(inspection.heat_inside(masks, masks), 1.0)
+    noise = np.random.default_rng(0).normal(size=(5, 5, 3, 32))
+    assert abs(inspection.neighbour_correlation(noise)) < 0.1
+    smooth = np.ones((5, 5, 3, 32)) * noise[:1, :1]  # constant inside each filter
+    smooth += np.linspace(0, 1, 5)[:, None, None, None]
+    assert inspection.neighbour_correlation(smooth) > 0.5
+    assert inspection.upsample(np.ones((3, 4, 4)), 8).shape == (3, 8, 8)
