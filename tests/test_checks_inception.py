@@ -1,0 +1,118 @@
+"""The checks of unit 09 (GoogLeNet) accept right answers and reject typical wrong ones."""
+
+from __future__ import annotations
+
+import keras
+import pytest
+
+from utils.checks import CheckFailed, inception
+
+L = keras.layers
+
+
+def conv(x, filters, kernel):
+    return L.Conv2D(filters, kernel, padding="same", activation="relu")(x)
+
+
+def naive(x, f1, f3, f5):
+    pool = L.MaxPooling2D(3, strides=1, padding="same")(x)
+    return L.Concatenate()([conv(x, f1, 1), conv(x, f3, 3), conv(x, f5, 5), pool])
+
+
+def module(x, f1, f3r, f3, f5r, f5, pool_proj):
+    b3 = conv(conv(x, f3r, 1), f3, 3)
+    b5 = conv(conv(x, f5r, 1), f5, 5)
+    bp = conv(L.MaxPooling2D(3, strides=1, padding="same")(x), pool_proj, 1)
+    return L.Concatenate()([conv(x, f1, 1), b3, b5, bp])
+
+
+def aux(x, classes):
+    x = L.AveragePooling2D(5, strides=3)(x)
+    x = L.Conv2D(128, 1, activation="relu")(x)
+    x = L.Dense(1024, activation="relu")(L.Flatten()(x))
+    return L.Dense(classes, activation="softmax")(L.Dropout(0.7)(x))
+
+
+def test_correct_answers_pass(capsys):
+    inception.check_naive_inception(naive)
+    inception.check_inception_module(module, seed=3)
+    inception.check_auxiliary_classifier(aux)
+    assert capsys.readouterr().out.count("PASSED") == 3
+
+
+def naive_wrong_order(x, f1, f3, f5):
+    pool = L.MaxPooling2D(3, strides=1, padding="same")(x)
+    return L.Concatenate()([conv(x, f3, 3), conv(x, f1, 1), conv(x, f5, 5), pool])
+
+
+def naive_no_relu(x, f1, f3, f5):
+    pool = L.MaxPooling2D(3, strides=1, padding="same")(x)
+    branches = [L.Conv2D(f, k, padding="same")(x) for f, k in ((f1, 1), (f3, 3), (f5, 5))]
+    return L.Concatenate()([*branches, pool])
+
+
+def naive_avg_pool(x, f1, f3, f5):
+    pool = L.AveragePooling2D(3, strides=1, padding="same")(x)
+    return L.Concatenate()([conv(x, f1, 1), conv(x, f3, 3), conv(x, f5, 5), pool])
+
+
+@pytest.mark.parametrize("fn", [naive_wrong_order, naive_no_relu, naive_avg_pool])
+def test_naive_check_rejects(fn):
+    with pytest.raises(CheckFailed):
+        inception.check_naive_inception(fn)
+
+
+def module_no_pool_proj(x, f1, f3r, f3, f5r, f5, pool_proj):
+    b3 = conv(conv(x, f3r, 1), f3, 3)
+    b5 = conv(conv(x, f5r, 1), f5, 5)
+    return L.Concatenate()(
+        [conv(x, f1, 1), b3, b5, L.MaxPooling2D(3, strides=1, padding="same")(x)]
+    )
+
+
+def module_reduce_after(x, f1, f3r, f3, f5r, f5, pool_proj):  # 1x1 after the big kernel
+    b3 = conv(conv(x, f3, 3), f3r, 1)
+    b5 = conv(conv(x, f5, 5), f5r, 1)
+    bp = conv(L.MaxPooling2D(3, strides=1, padding="same")(x), pool_proj, 1)
+    return L.Concatenate()([conv(x, f1, 1), b3, b5, bp])
+
+
+def module_swapped_branches(x, f1, f3r, f3, f5r, f5, pool_proj):  # 5x5 before 3x3
+    b3 = conv(conv(x, f3r, 1), f5, 3)
+    b5 = conv(conv(x, f5r, 1), f3, 5)
+    bp = conv(L.MaxPooling2D(3, strides=1, padding="same")(x), pool_proj, 1)
+    return L.Concatenate()([conv(x, f1, 1), b5, b3, bp])
+
+
+@pytest.mark.parametrize("fn", [module_no_pool_proj, module_reduce_after, module_swapped_branches])
+def test_module_check_rejects(fn):
+    with pytest.raises(CheckFailed):
+        inception.check_inception_module(fn)
+
+
+def aux_same_padding(x, classes):
+    x = L.AveragePooling2D(5, strides=3, padding="same")(x)
+    x = L.Conv2D(128, 1, activation="relu")(x)
+    x = L.Dense(1024, activation="relu")(L.Flatten()(x))
+    return L.Dense(classes, activation="softmax")(L.Dropout(0.7)(x))
+
+
+def aux_no_dropout(x, classes):
+    x = L.AveragePooling2D(5, strides=3)(x)
+    x = L.Conv2D(128, 1, activation="relu")(x)
+    x = L.Dense(1024, activation="relu")(L.Flatten()(x))
+    return L.Dense(classes, activation="softmax")(x)
+
+
+@pytest.mark.parametrize("fn", [aux_same_padding, aux_no_dropout])
+def test_aux_check_rejects(fn):
+    with pytest.raises(CheckFailed):
+        inception.check_auxiliary_classifier(fn)
+
+
+def test_stub_says_where_to_write():
+    def inception_module(x, f1, f3r, f3, f5r, f5, pool_proj):
+        raise NotImplementedError()
+
+    with pytest.raises(NotImplementedError, match="YOUR CODE HERE"):
+        inception.check_inception_module(inception_module)
