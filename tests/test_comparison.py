@@ -98,3 +98,63 @@ def test_malformed_fields_become_missing_values(data_dir, capsys):
     comparison.print_table(rows)
     line = capsys.readouterr().out.splitlines()[2]
     assert line.split()[-4:] == ["-", "-", "-", "-"]
+
+
+@pytest.fixture
+def colab(tmp_path, monkeypatch):
+    """A fake Colab runtime: `google.colab` loaded, Drive's mount point under tmp_path, and
+    the machine's own data dir elsewhere. Yields (drive mount, local data dir)."""
+    import sys
+    import types
+
+    monkeypatch.delenv(results.RESULTS_ENV, raising=False)
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    mount = tmp_path / "drive"
+    monkeypatch.setattr(results, "DRIVE_MOUNT", mount)
+    local = tmp_path / "machine"
+    monkeypatch.setenv(DATA_ENV, str(local))
+    return mount, local
+
+
+def test_on_colab_without_drive_records_stay_local_and_say_how_to_keep_them(colab, capsys):
+    mount, local = colab
+    path = _record("05_lenet")
+    assert path.parent == local / "results"
+    printed = capsys.readouterr().out
+    assert "not mounted" in printed and results.MOUNT_LINE in printed
+    rows, missing = comparison.collect()
+    message = comparison.missing_message(missing)
+    assert [r["record"] for r in rows] == ["05_lenet"]
+    assert results.MOUNT_LINE in message and "its own machine" in message
+
+
+def test_on_colab_with_drive_records_from_different_machines_meet_on_drive(colab, capsys):
+    mount, local = colab
+    (mount / "MyDrive").mkdir(parents=True)
+    _record("05_lenet")  # one Colab machine
+    _record("10_resnet")  # another one: only the Drive folder is shared
+    assert capsys.readouterr().out == ""  # no warning when Drive keeps the records
+    drive = mount / "MyDrive" / "cnn-course" / "results"
+    assert sorted(p.name for p in drive.iterdir()) == ["05_lenet.json", "10_resnet.json"]
+    assert not (local / "results").exists()
+    rows, missing = comparison.collect()
+    assert [r["record"] for r in rows] == ["05_lenet", "10_resnet"]
+    message = comparison.missing_message(missing)
+    assert str(drive) in message and results.MOUNT_LINE not in message
+
+
+def test_outside_colab_nothing_changes(data_dir, capsys):
+    path = _record("05_lenet")
+    assert path.parent == data_dir / "results"
+    assert capsys.readouterr().out == ""
+    assert results.storage_note() == ""
+    _, missing = comparison.collect()
+    assert "Drive" not in comparison.missing_message(missing)
+
+
+def test_the_results_env_overrides_everything(colab, tmp_path, monkeypatch, capsys):
+    mount, _ = colab
+    (mount / "MyDrive").mkdir(parents=True)
+    monkeypatch.setenv(results.RESULTS_ENV, str(tmp_path / "elsewhere"))
+    assert _record("05_lenet").parent == tmp_path / "elsewhere"
+    assert capsys.readouterr().out == ""

@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 import matplotlib.pyplot as plt
 
+from utils import results
 from utils.results import load_all
 
 
@@ -97,11 +98,29 @@ def collect(records: list[dict] | None = None) -> tuple[list[dict], list[Archite
 
 
 def missing_message(missing: list[Architecture]) -> str:
-    """One line per missing architecture, saying which notebook records it ('' if none)."""
+    """One line per missing architecture, saying which notebook records it ('' if none).
+
+    On Colab it also says where the records are read from: each Colab notebook runs on its
+    own machine, so only records kept on Google Drive reach this one (`utils.results`).
+    """
     if not missing:
         return ""
     lines = [f"No record yet for {len(missing)} architecture(s); run their lectures to add them:"]
     lines += [f"  {a.label:10s} run {a.notebook} (any profile)" for a in missing]
+    if results.on_colab():
+        drive = results.drive_folder()
+        if drive is None:
+            lines += [
+                "On Colab each notebook runs on its own machine, and its files are gone with it:",
+                "records reach this notebook only through your Google Drive. In each of those",
+                "lectures and here, run this line first, then run them again and this one:",
+                f"    {results.MOUNT_LINE}",
+            ]
+        else:
+            lines.append(
+                f"Records are read from your Google Drive ({drive}): run those lectures "
+                "with Drive mounted (the same line as here) so that their records land there."
+            )
     return "\n".join(lines)
 
 
