@@ -82,12 +82,15 @@ def norm_relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
 
 
 def report(name: str, analytic: np.ndarray, numeric: np.ndarray, tol: float = TOLERANCE) -> float:
-    """Print `name: relative error 3e-11 (should be < 1e-06) ok` and return the error.
+    """Print `name: relative error below 1e-06: ok` (or the error and `TOO LARGE`); return it.
 
     analytic, numeric: arrays of the same shape (a backward pass's gradient and
-    `numeric_gradient`'s). The verdict is `ok` below `tol`, else `TOO LARGE`.
+    `numeric_gradient`'s). A passing line states the bound, not the error itself: the last
+    digits of a tiny error are floating-point noise that differs from one CPU to the next.
     """
     err = relative_error(analytic, numeric)
-    verdict = "ok" if err < tol else "TOO LARGE"
-    print(f"{name}: relative error {err:.0e} (should be < {tol:.0e}) {verdict}")
+    if err < tol:
+        print(f"{name}: relative error below {tol:.0e}: ok")
+    else:
+        print(f"{name}: relative error {err:.1e}, should be below {tol:.0e}: TOO LARGE")
     return err

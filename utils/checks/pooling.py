@@ -93,7 +93,7 @@ def check_pool2d(pool2d: Callable, n_cases: int = 12, seed: int = 0) -> None:
             worst = max(worst, err)
     passed(
         f"`{name}` matches Keras MaxPooling2D and AveragePooling2D on {len(cases)} cases each "
-        f"(max relative error {worst:.0e}; should be < 1e-9)."
+        f"(relative error below 1e-9)."
     )
 
 
@@ -128,7 +128,7 @@ def check_maxpool_backward(maxpool_backward: Callable, n_cases: int = 12, seed: 
         worst = max(worst, err)
     passed(
         f"`{name}` matches tf.GradientTape through Keras MaxPooling2D on {n_cases} cases "
-        f"(max relative error {worst:.0e}; should be < 1e-9)."
+        f"(relative error below 1e-9)."
     )
 
 
@@ -188,11 +188,9 @@ def check_activation_grads(
         "relu": relu_grad,
         "leaky_relu": leaky_relu_grad,
     }
-    print(f"{'function':16s} {'vs GradientTape':>16s} {'vs numeric':>11s}")
     for kind, fn in fns.items():
         name = getattr(fn, "__name__", "")
         name = name if name.isidentifier() else f"{kind}_grad"
-        worst_tape = worst_num = 0.0
         for _ in range(n_cases):
             x = activation_inputs(rng)
             # A slope exactly representable in float32 (Keras keeps negative_slope in float32).
@@ -215,8 +213,6 @@ def check_activation_grads(
                     f"relative errors {err_tape:.1e} (GradientTape) and {err_num:.1e} "
                     "(numeric); they should be below 1e-9 and 1e-5.",
                 )
-            worst_tape, worst_num = max(worst_tape, err_tape), max(worst_num, err_num)
-        print(f"{name:16s} {worst_tape:16.0e} {worst_num:11.0e}")
     passed(
         f"the four derivatives match tf.GradientTape (relative error should be < 1e-9, "
         f"float64 rounding) and numeric differences (< 1e-5, the error of a finite step) on "

@@ -106,7 +106,7 @@ def check_momentum_step(momentum_step: Callable, n_cases: int = 5, seed: int = 0
         worst = max(worst, _compare_trajectories(name, case, want, step, tol, hint))
     passed(
         f"`{name}` follows keras.optimizers.SGD(momentum=...) on {n_cases} runs of several "
-        f"steps (largest difference {worst:.1e}: rounding, as Keras keeps lr in float32)."
+        f"steps (differences below 1e-5 x lr x steps^2: rounding, as Keras keeps lr in float32)."
     )
 
 
@@ -160,7 +160,7 @@ def check_adam_step(adam_step: Callable, n_cases: int = 5, seed: int = 0) -> Non
         worst = max(worst, _compare_trajectories(name, case, want, step, 1e-3 * lr * steps, hint))
     passed(
         f"`{name}` follows keras.optimizers.Adam on {n_cases} runs of several steps "
-        f"(largest difference {worst:.1e}; should be < 1e-3 x lr x steps)."
+        f"(differences below 1e-3 x lr x steps)."
     )
 
 
@@ -268,7 +268,7 @@ def check_spatial_dropout(spatial_dropout: Callable, n_cases: int = 4, seed: int
         raise fail(name, case, "mean(y) / mean(x) close to 1", f"{ratio:.3f}")
     passed(
         f"`{name}` drops whole feature maps independently, scales the rest by 1/(1-rate), keeps "
-        f"the mean (ratio {ratio:.3f}) and is the identity at inference; dropped "
+        f"the mean (mean(y) / mean(x) within 5% of 1) and is the identity at inference; dropped "
         f"{dropped:.1%} of the maps at rate {rate} (keras.layers.SpatialDropout2D: "
         f"{keras_dropped:.1%})."
     )
@@ -431,7 +431,7 @@ def check_gap_closed(
             "the gap closed because the model learns less: regularise less strongly.",
         )
     passed(
-        f"`{name}` closes the generalisation gap from {baseline.gap:.3f} to {run.gap:.3f} "
-        f"with validation accuracy {run.val_acc:.3f} (baseline {baseline.val_acc:.3f})."
+        f"`{name}` closes the generalisation gap below the baseline's, without losing more than "
+        f"{max_val_drop} of validation accuracy (the measured figures are in the table above)."
     )
     return run
