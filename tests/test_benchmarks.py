@@ -15,6 +15,7 @@ from utils.checks.convolution import _reference_conv2d, conv2d_cases
 from utils.tooling import nbfiles
 
 SOLUTION = nbfiles.root() / conv.DEFAULT_NOTEBOOK
+LOOPS_SOLUTION = nbfiles.root() / conv.LOOPS_NOTEBOOK
 TINY = conv.SIZES["tiny"]["layer"]
 
 
@@ -39,9 +40,14 @@ def conv2d_gemm(x, w, b, stride, padding):
 """
 
 
-def test_the_loop_convolution_matches_scipy():
+def _loops():
+    return conv.load_functions(LOOPS_SOLUTION, ("conv2d_loops",))["conv2d_loops"]
+
+
+def test_the_loop_convolution_of_unit_01_matches_scipy():
+    loops = _loops()
     for x, w, b, stride, pad in conv2d_cases(12, seed=5):
-        got = conv.conv2d_loops(x, w, b, stride, pad)
+        got = loops(x, w, b, stride, pad)
         np.testing.assert_allclose(got, _reference_conv2d(x, w, b, stride, pad), atol=1e-12)
 
 
@@ -96,6 +102,7 @@ def test_compare_on_a_tiny_layer():
     result = conv.compare(
         TINY,
         fns["conv2d_gemm"],
+        loops=_loops(),
         im2col=fns["im2col"],
         loop_rows=2,
         matmul_n=64,
@@ -124,7 +131,34 @@ def test_a_wrong_gemm_is_refused(tmp_path):
     wrong = GEMM_BY_SCIPY.replace("+ b)", "- b)")
     fns = conv.load_functions(_notebook(tmp_path, wrong))
     with pytest.raises(conv.LearnerCodeError, match="disagrees with Keras"):
-        conv.compare(TINY, fns["conv2d_gemm"], matmul_n=32, min_time=0.0, out=None)
+        conv.compare(TINY, fns["conv2d_gemm"], loops=_loops(), matmul_n=32, min_time=0.0, out=None)
+
+
+def _functions_of(source: str) -> dict:
+    namespace: dict = {}
+    exec(source, namespace)
+    return namespace
+
+
+def test_compare_reads_no_notebook_and_refuses_wrong_loops(tmp_path, monkeypatch):
+    """compare uses only the functions it is given, as in a notebook opened alone on Colab:
+    from an empty folder, with every way of reading a notebook disabled."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(conv, "load_functions", None)
+    monkeypatch.setattr(conv, "_default_notebook", None)
+    gemm = _functions_of(GEMM_BY_SCIPY)["conv2d_gemm"]
+
+    def loops(x, w, b, stride, padding):
+        return _reference_conv2d(x, w, b, stride, padding)
+
+    result = conv.compare(TINY, gemm, loops=loops, matmul_n=32, min_time=0.0, out=None)
+    assert result.timings["loops"].rel_error < 1e-5 and result.timings["gemm"].rel_error < 1e-5
+
+    def wrong_loops(x, w, b, stride, padding):
+        return _reference_conv2d(x, w, b, stride, padding) + 1.0
+
+    with pytest.raises(conv.LearnerCodeError, match="wrong_loops.*disagrees with Keras"):
+        conv.compare(TINY, gemm, loops=wrong_loops, matmul_n=32, min_time=0.0, out=None)
 
 
 def test_command_line_on_the_solution_and_on_a_blank_lab(tmp_path, capsys):

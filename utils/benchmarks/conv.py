@@ -1,9 +1,8 @@
 """Unit 03's benchmark: one convolution layer, three ways, one table.
 
 The same layer, with the same float32 input and weights, is computed by
-- Python loops: unit 01's loop convolution, read from `solutions/01_convolution.ipynb`, one
-  Python iteration per output value;
-- im2col + GEMM: the lab's `conv2d_gemm`, loaded from a notebook (see below);
+- Python loops: a loop convolution (unit 01's), one Python iteration per output value;
+- im2col + GEMM: the lab's `conv2d_gemm`;
 - Keras: `keras.ops.conv`, what a `Conv2D` layer calls, timed after a warm-up call.
 
 Next to them, the machine's NumPy matrix-multiply rate (GFLOP/s of a large float32 `np.matmul`)
@@ -13,12 +12,14 @@ rate as a percentage of the matmul rate. Three targets are printed with PASS/MIS
 shared machines are noisy): im2col + GEMM reaches >= 40% of the matmul rate, it is within 3x of
 Keras, and the loops are >= 100x slower than im2col + GEMM.
 
-The im2col + GEMM code is the answer to lab 03, so it is not part of this package: it is read
-from a notebook. `load_functions(path)` parses the notebook's code cells and executes only their
-imports and top-level `def`/`class` statements (nothing else runs: no checks, no training), then
-returns `im2col` and `conv2d_gemm`. The default notebook is the course's
-`solutions/03_conv_as_gemm.ipynb`; `python -m utils.benchmarks --notebook
-labs/03_conv_as_gemm.ipynb` times your own (save the notebook first).
+The loop and im2col + GEMM code are the answers to labs 01 and 03, so they are not part of this
+package: `compare(layer, conv2d_gemm, loops=...)` takes them as arguments, and a notebook passes
+its own functions (it runs alone, with nothing but the installed package). The command line
+(`make bench`, instructor tooling in a clone) reads them from notebooks: `load_functions(path)`
+parses a notebook's code cells and executes only their imports and top-level `def`/`class`
+statements (nothing else runs: no checks, no training). It takes `im2col` and `conv2d_gemm` from
+`solutions/03_conv_as_gemm.ipynb` (or `--notebook labs/03_conv_as_gemm.ipynb`: your own, saved
+first) and `conv2d_loops` from `solutions/01_convolution.ipynb` (or `--loops-notebook`).
 
 Shapes: one image `x: (H, W, C)`, kernels `w: (K, K, C, F)`, biases `b: (F,)`, output
 `(OH, OW, F)` with `OH = (H + 2 * padding - K) // stride + 1`; all arrays float32.
@@ -28,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import functools
 import json
 import math
 import os
@@ -130,21 +130,6 @@ SIZES = {
 }
 
 
-def conv2d_loops(x, w, b, stride, padding):
-    """Unit 01's loop convolution, one Python iteration per output value, read from
-    LOOPS_NOTEBOOK (it is lab 01's answer, so this package does not contain it).
-
-    x: (H, W, C), w: (KH, KW, C, F), b: (F,) -> (OH, OW, F).
-    """
-    return _loops_function()(x, w, b, stride, padding)
-
-
-@functools.cache
-def _loops_function() -> Callable:
-    path = _default_notebook().parent.parent / LOOPS_NOTEBOOK
-    return load_functions(path, ("conv2d_loops",))["conv2d_loops"]
-
-
 def keras_conv(x, w, b, stride: int, padding: int) -> Callable[[], np.ndarray]:
     """A no-argument function computing the convolution with keras.ops.conv -> (OH, OW, F).
 
@@ -221,8 +206,8 @@ def load_functions(path: str | Path, names: tuple[str, ...] = FUNCTIONS) -> dict
     path = Path(path)
     if not path.is_file():
         raise LearnerCodeError(
-            f"no notebook at {path}: pass --notebook with the path of your "
-            f"03_conv_as_gemm.ipynb (e.g. labs/03_conv_as_gemm.ipynb)"
+            f"no notebook at {path}: pass the path of yours (`--notebook "
+            f"labs/03_conv_as_gemm.ipynb`, `--loops-notebook labs/01_convolution.ipynb`)"
         )
     cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
     body: list[ast.stmt] = []
@@ -329,6 +314,7 @@ def compare(
     layer: ConvLayer,
     conv2d_gemm: Callable,
     *,
+    loops: Callable,
     loop_rows: int | None = None,
     matmul_n: int = 2048,
     min_time: float = 0.5,
@@ -337,7 +323,9 @@ def compare(
     source: str = "the notebook",
     out: TextIO | None = sys.stdout,
 ) -> Comparison:
-    """Time `layer` by loops, by `conv2d_gemm(x, w, b, stride, padding)` and by Keras.
+    """Time `layer` by `loops(x, w, b, stride, padding)`, by `conv2d_gemm(x, w, b, stride,
+    padding)` and by Keras. Both functions map x: (H, W, C), w: (K, K, C, F), b: (F,) to
+    (OH, OW, F); the notebook calling this passes its own (they are labs' answers).
 
     `loop_rows`: time the loops on the first `loop_rows` output rows only (all columns and
     filters) and scale the time by `out_h / loop_rows` (None: all rows). The loops' cost per
@@ -399,7 +387,7 @@ def compare(
     padded = np.pad(x, [(layer.padding, layer.padding)] * 2 + [(0, 0)])
     slab = padded[:top]
     start = time.perf_counter()
-    part = conv2d_loops(slab, w, b, layer.stride, 0)
+    part = _call_learner(loops, slab, w, b, layer.stride, 0, source=source)
     seconds = (time.perf_counter() - start) * layer.out_h / rows
     note = (
         ""
@@ -411,7 +399,10 @@ def compare(
     )
     loop_err = _relative_error(part, reference[:rows])
     if not loop_err < 1e-3:
-        raise AssertionError(f"the benchmark's loops disagree with Keras: {loop_err:.1e}")
+        raise LearnerCodeError(
+            f"`{getattr(loops, '__name__', 'loops')}` from {source} disagrees with Keras on the "
+            f"first {rows} output rows: relative error {loop_err:.1e}; run lab 01's checks."
+        )
     result.timings["loops"] = Timing("Python loops", seconds, 1, loop_err, note)
     result.load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     done(f"{_human(seconds)} for the whole layer" + (" (scaled)" if note else ""))
@@ -482,10 +473,12 @@ def _machine() -> str:
     )
 
 
-def _default_notebook() -> Path:
+def _default_notebook(relpath: Path) -> Path:
+    """`relpath` in the clone this package runs from (else in the current folder): the
+    command line is instructor tooling, run in a clone; notebooks never call it."""
     from utils.course import REPO_ROOT
 
-    return (REPO_ROOT or Path.cwd()) / DEFAULT_NOTEBOOK
+    return (REPO_ROOT or Path.cwd()) / relpath
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -501,6 +494,12 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help=f"notebook defining im2col and conv2d_gemm (default: {DEFAULT_NOTEBOOK})",
     )
+    parser.add_argument(
+        "--loops-notebook",
+        type=Path,
+        default=None,
+        help=f"notebook defining conv2d_loops (default: {LOOPS_NOTEBOOK})",
+    )
     parser.add_argument("--size", choices=sorted(SIZES), default="bench", help="layer size")
     parser.add_argument(
         "--loop-rows", type=int, default=None, help="output rows the loops are timed on"
@@ -511,7 +510,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     size = SIZES[args.size]
     layer: ConvLayer = size["layer"]
-    notebook = args.notebook or _default_notebook()
+    notebook = args.notebook or _default_notebook(DEFAULT_NOTEBOOK)
+    loops_notebook = args.loops_notebook or _default_notebook(LOOPS_NOTEBOOK)
     print(f"Convolution benchmark (unit 03), size '{args.size}': {layer.describe()}")
     macs = layer.macs()
     print(
@@ -519,13 +519,16 @@ def main(argv: list[str] | None = None) -> int:
         f"*{layer.out_w}*{layer.out_h}*1 = {macs:,} (utils.macs.count_macs agrees)"
     )
     print(f"im2col + GEMM: `conv2d_gemm` of {notebook}")
+    print(f"Python loops: `conv2d_loops` of {loops_notebook}")
     print(_machine())
     print(flush=True)
     try:
         functions = load_functions(notebook)
+        loops = load_functions(loops_notebook, ("conv2d_loops",))["conv2d_loops"]
         result = compare(
             layer,
             functions["conv2d_gemm"],
+            loops=loops,
             im2col=functions["im2col"],
             loop_rows=args.loop_rows or size["loop_rows"],
             matmul_n=size["matmul_n"],
