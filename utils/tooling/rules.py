@@ -7,16 +7,32 @@ from pathlib import Path
 
 import nbformat
 
-from utils.course import badge_markdown, pip_spec
+from utils.course import COURSE_REF, badge_markdown, pip_spec
 from utils.tooling import labs, nbfiles
 
-SETUP_SOURCE = (
-    "# Setup: on Colab, install the course's helper package (TensorFlow and Keras are there).\n"
-    "import sys\n"
-    "\n"
-    'if "google.colab" in sys.modules:\n'
-    f'    %pip install -q "{pip_spec()}"'
-)
+#: Every notebook's second cell (`make fmt` writes it, `make lint` checks it). It hides
+#: TensorFlow's C++ log lines (level 3: Python errors still show) before anything imports
+#: TensorFlow; on Colab it installs the course package at the release COURSE_REF (nothing
+#: else: Colab has TensorFlow, Keras and the rest); everywhere it checks that `import utils`
+#: is the course's package (`utils.course.check_package`), with a message saying what to do
+#: when the install failed or another `utils` hides it.
+SETUP_SOURCE = f"""# Setup. On Colab: install the course's package at the release this notebook was written for
+# (TensorFlow and Keras are preinstalled there). Everywhere: check that `import utils` finds it.
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # hide TensorFlow's C++ log lines
+if "google.colab" in sys.modules:
+    %pip install -q "{pip_spec()}"
+try:
+    from utils.course import check_package
+except ImportError as err:
+    raise ImportError(
+        "`import utils` does not find the course's package. If the install above failed, its "
+        "message says why; if a folder or file named utils is here, rename it. Then restart "
+        "the runtime (Colab: Runtime > Restart session) and run this cell again."
+    ) from err
+check_package("{COURSE_REF}")"""
 START_CALL = "PROFILE = start(PROFILE, SEED)"
 FLOATING_INSTALL = re.compile(r"pip install[^\n]*(\s-U\b|--upgrade)")
 STAR_IMPORT = re.compile(r"^\s*from\s+\S+\s+import\s+\*", re.M)
