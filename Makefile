@@ -13,7 +13,7 @@ OUT ?= grading/out
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k conv"`.
 PYTEST_ARGS ?=
 
-.PHONY: help install lab test unit lint fmt labs solutions bench grade lock clean
+.PHONY: help install lab test unit lint fmt labs solutions bench grade lock clean site site-check browser
 
 help:
 	@echo "make lab        install (first time) and start JupyterLab on the course"
@@ -23,6 +23,8 @@ help:
 	@echo "make labs       regenerate labs/ from solutions/"
 	@echo "make solutions  execute solutions/ in the smoke profile and store their outputs"
 	@echo "make bench      run the speed benchmarks and print their tables"
+	@echo "make site       build the course website into build/site/"
+	@echo "make site-check build the website if needed and check it in headless Chromium"
 	@echo "make grade SUBMISSIONS=dir [OUT=dir]  grade learners' labs: OUT/grades.csv + feedback"
 
 $(STAMP): requirements.txt pyproject.toml
@@ -53,9 +55,15 @@ labs: $(STAMP)
 solutions: $(STAMP)
 	$(PY) -m utils.tooling solutions $(NB)
 
+# Suites with their own make targets (and CI steps), left out of `make test`.
+OWN_TARGET_MARKERS := not site and not grading and not rehearsal
+# Parallel workers for `make test` (pytest-xdist); each solution's cells stay on one worker.
+TEST_JOBS ?= auto
+
 test: lint
 	$(PY) -m pytest tests solutions --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg \
-		--nbval-current-env -p no:cacheprovider $(PYTEST_ARGS)
+		--nbval-kernel-name course-other-cpu -p no:cacheprovider -n $(TEST_JOBS) \
+		--dist loadgroup -m "$(OWN_TARGET_MARKERS)" $(PYTEST_ARGS)
 
 grade: $(STAMP)
 	@test -n "$(SUBMISSIONS)" || (echo "usage: make grade SUBMISSIONS=path/to/folder [OUT=dir]"; exit 2)
@@ -65,7 +73,28 @@ bench: $(STAMP)
 	$(PY) -m utils.benchmarks
 
 unit: $(STAMP)
-	$(PY) -m pytest tests -m "not notebook" $(PYTEST_ARGS)
+	$(PY) -m pytest tests -m "not notebook and $(OWN_TARGET_MARKERS)" $(PYTEST_ARGS)
+
+# The course website in build/site/: lectures with the outputs of a smoke run (reusing those
+# `make test` left in build/executed/, running the others), labs blank, syllabus, run times.
+SITE_INPUTS := README.md $(wildcard notebooks/*.ipynb labs/*.ipynb utils/tooling/site/* build/executed/timings.json)
+site: $(STAMP)
+	$(PY) -m utils.tooling.site
+
+build/site/index.html: $(STAMP) $(SITE_INPUTS)
+	$(PY) -m utils.tooling.site
+
+# Debian's chromium and chromedriver, which `make site-check` drives (apt-get when root).
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	else echo "make site-check needs Debian's chromium and chromium-driver:"; \
+		echo "  sudo apt-get install chromium chromium-driver"; exit 1; fi
+
+# Every page in headless Chromium: console errors, broken links, missing figures, leaked answers.
+site-check: build/site/index.html browser
+	$(PY) -m pytest tests/test_site.py -m site -p no:cacheprovider $(PYTEST_ARGS)
 
 # Re-resolve requirements.in into the pinned requirements.txt (needs the package index).
 lock:
