@@ -82,7 +82,7 @@ def test_conv2d_gemm_check():
 
 def test_conv_macs_check():
     gemm.check_conv_macs(macs_by_shapes)
-    with pytest.raises(CheckFailed, match="OUTPUT size"):  # input size instead of output size
+    with pytest.raises(CheckFailed, match="OUTPUT positions"):  # input size instead of output size
         gemm.check_conv_macs(lambda h, w, ci, co, k, s=1, p=0, b=1: k * k * ci * co * h * w * b)
     with pytest.raises(CheckFailed):  # forgets the batch
         gemm.check_conv_macs(

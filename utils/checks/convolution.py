@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from utils.checks.core import as_array, call, fail, passed, rel_error
+from utils.checks.core import call, compare, fail, passed, rel_error
 
 
 def _zero_padded(x, padding):
@@ -48,6 +48,14 @@ def conv2d_cases(n: int = 16, seed: int = 0) -> Iterable[tuple]:
     )
     kernel = np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1]])
     yield image[..., None].astype(float), kernel[..., None, None].astype(float), np.zeros(1), 1, 0
+    # Then one feature at a time (padding, stride, channels and bias), so that the first
+    # failing case points at one cause; then random cases mixing everything.
+    staged = [((6, 6, 1), (3, 3, 1, 1), 1, 1), ((7, 7, 1), (3, 3, 1, 1), 2, 0)]
+    staged.append(((5, 6, 2), (2, 3, 2, 3), 1, 0))
+    for (h, wd, c), kshape, stride, pad in staged[: max(0, n - 1)]:
+        bias = rng.standard_normal(kshape[-1]) if c > 1 else np.zeros(1)
+        yield rng.standard_normal((h, wd, c)), rng.standard_normal(kshape), bias, stride, pad
+    n -= len(staged)
     while n > 1:
         h, wd = rng.integers(3, 10, size=2)
         kh, kw = rng.integers(1, 5, size=2)
@@ -65,6 +73,24 @@ def conv2d_cases(n: int = 16, seed: int = 0) -> Iterable[tuple]:
         )
 
 
+def _conv_hint(x, w, b, stride, padding, got) -> str:
+    """The likely cause of a wrong conv2d output, from references with one thing changed."""
+    got = np.asarray(got, dtype=np.float64)
+    variants = {
+        "the kernel is flipped (that is convolution; Keras and this lab cross-correlate)": (
+            x,
+            w[::-1, ::-1],
+            b,
+        ),
+        "the bias is missing": (x, w, np.zeros_like(b)),
+    }
+    for cause, (xv, wv, bv) in variants.items():
+        ref = _reference_conv2d(xv, wv, bv, stride, padding)
+        if ref.shape == got.shape and rel_error(ref, got) < 1e-9:
+            return f"your output is what you get when {cause}."
+    return "start from the first case: one window, one filter, then add channels and stride."
+
+
 def check_conv2d(conv2d: Callable, n_cases: int = 16, seed: int = 0) -> None:
     """Check `conv2d(x, w, b, stride, padding) -> (OH, OW, F)` against SciPy and Keras.
 
@@ -75,26 +101,18 @@ def check_conv2d(conv2d: Callable, n_cases: int = 16, seed: int = 0) -> None:
     for x, w, b, stride, pad in conv2d_cases(n_cases, seed):
         case = f"x {x.shape}, w {w.shape}, stride={stride}, padding={pad}"
         want = _reference_conv2d(x, w, b, stride, pad)
-        got = as_array(
-            call(conv2d, x.copy(), w.copy(), b.copy(), stride, pad, case=case), name, case
+        got = call(conv2d, x.copy(), w.copy(), b.copy(), stride, pad, case=case)
+        err = compare(
+            name,
+            case,
+            got,
+            want,
+            tol=1e-9,
+            shape_hint="one output position per placement of the kernel on the padded input, "
+            "moving `stride` pixels at a time; one output map per filter.",
+            hint=_conv_hint(x, w, b, stride, pad, got),
+            show=lambda a: a[..., 0],
         )
-        if got.shape != want.shape:
-            raise fail(
-                name,
-                case,
-                f"shape {want.shape}",
-                f"shape {got.shape}",
-                "output size is (N - F + 2P) // S + 1 along each axis; one map per filter.",
-            )
-        err = rel_error(got, want)
-        if err > 1e-9:
-            raise fail(
-                name,
-                case,
-                np.round(want[..., 0], 3),
-                np.round(got[..., 0], 3),
-                f"relative error {err:.1e}; it should be about 1e-15.",
-            )
         worst = max(worst, err)
         # Keras is a second, independent reference. It computes in float32, so its error is
         # measured against the size of the output rather than elementwise.

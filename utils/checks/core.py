@@ -1,12 +1,15 @@
 """The harness every lab check uses: calling learner code, reporting, comparing.
 
 A topic module's `check_*` function uses these to call the learner's function (`call`), to
-report a pass (`passed`) or the first failing case (`fail` -> `CheckFailed`), and to compare
-arrays (`rel_error`, CS231n's relative error).
+compare what came back with a reference (`compare`: None? -> shape -> dtype -> values, with the
+likely cause named when the difference has a recognisable pattern), to report a pass (`passed`)
+or the first failing case (`fail` -> `CheckFailed`), and to measure arrays (`rel_error`,
+CS231n's relative error).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -14,17 +17,52 @@ import numpy as np
 
 
 class CheckFailed(AssertionError):
-    """The learner's code gave a wrong answer on a case; the message shows the case."""
+    """The learner's code gave a wrong answer on a case; the message shows the case.
+
+    In IPython and Jupyter the learner sees the message (and any notes), not a traceback
+    through the check's own source, which holds the reference computation.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        """What IPython prints instead of a traceback: the message and its notes."""
+        notes = [str(n) for n in getattr(self, "__notes__", ())]
+        return [f"CheckFailed: {self}", *notes]
 
 
-def rel_error(x: np.ndarray, y: np.ndarray) -> float:
-    """CS231n's relative error: max |x - y| / max(1e-8, |x| + |y|), elementwise."""
-    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y)), initial=0.0))
+#: Error messages a typical mistake makes Keras or NumPy raise -> the course's hint.
+KNOWN_ERRORS: list[tuple[str, str]] = [
+    (
+        r"(?is)`target`.*`output`.*rank|`output` must have rank|received a label value"
+        r"|(target|labels).*(output|logits).*same shape",
+        "hint: integer class labels of shape (N,) go with sparse_categorical_crossentropy, "
+        "one-hot labels of shape (N, classes) with categorical_crossentropy: is the loss the "
+        "one that matches your labels?",
+    ),
+    (
+        r"(?i)expected axis -1 of input shape to have value|incompatible with the layer",
+        "hint: a layer received an input of another shape than it was built for: compare the "
+        "input shape (height, width, channels last) with the one the exercise gives.",
+    ),
+    (
+        r"(?i)matmul|shapes? .* not aligned|mismatch in its core dimension",
+        "hint: a matrix product got operands whose inner sizes differ: print the shapes of "
+        "both operands (reshape to (rows, columns) first?).",
+    ),
+]
+
+
+def _course_hint(err: Exception) -> str:
+    text = f"{type(err).__name__}: {err}"
+    for pattern, hint in KNOWN_ERRORS:
+        if re.search(pattern, text):
+            return hint
+    return ""
 
 
 def call(fn: Callable, *args, case: str = "", **kwargs) -> Any:
-    """Call the learner's `fn`, turning "not written yet" into a message that says what to do."""
+    """Call the learner's `fn`, turning "not written yet" into a message that says what to do,
+    and adding to any other error the case it was raised on and, for an error a typical
+    mistake raises (see KNOWN_ERRORS), the course's hint."""
     name = getattr(fn, "__name__", "your function")
     try:
         return fn(*args, **kwargs)
@@ -36,6 +74,9 @@ def call(fn: Callable, *args, case: str = "", **kwargs) -> Any:
     except Exception as err:
         if case:
             err.add_note(f"(raised by `{name}` on the case: {case})")
+        hint = _course_hint(err)
+        if hint:
+            err.add_note(hint)
         raise
 
 
@@ -45,6 +86,8 @@ def passed(message: str) -> None:
 
 
 def fail(name: str, case: str, expected: Any, got: Any, hint: str = "") -> CheckFailed:
+    """The exception for the first failing case: what was expected, what came back, a hint
+    that names the likely cause (never the answer)."""
     return CheckFailed(
         f"`{name}` is wrong on the case {case}\n  expected: {expected}\n  got:      {got}"
         + (f"\n  hint: {hint}" if hint else "")
@@ -52,6 +95,115 @@ def fail(name: str, case: str, expected: Any, got: Any, hint: str = "") -> Check
 
 
 def as_array(value: Any, name: str, case: str) -> np.ndarray:
+    """`value` as an array, or CheckFailed if the learner's function returned None."""
     if value is None:
         raise CheckFailed(f"`{name}` returned None on the case {case}: did you forget `return`?")
     return np.asarray(value)
+
+
+def rel_error(x: np.ndarray, y: np.ndarray) -> float:
+    """CS231n's relative error: max |x - y| / max(1e-8, |x| + |y|), elementwise."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y)), initial=0.0))
+
+
+def scaled_error(x: np.ndarray, y: np.ndarray) -> float:
+    """max |x - y| / max |y|: the error measured against the size of the output (float32)."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    return float(np.abs(x - y).max(initial=0.0) / max(1e-8, np.abs(y).max(initial=0.0)))
+
+
+def rounded_alike(want: Any, got: Any, decimals: int = 3, most: int = 8) -> tuple[str, str]:
+    """Both values printed with the same number of decimals, the fewest from `decimals` on at
+    which they differ (so two different values never print the same, and equal ones do)."""
+    w, g = np.asarray(want, dtype=np.float64), np.asarray(got, dtype=np.float64)
+    d = decimals
+    while d < most and w.shape == g.shape and np.array_equal(np.round(w, d), np.round(g, d)):
+        d += 1
+    with np.printoptions(precision=d, suppress=True, floatmode="fixed", linewidth=100):
+        return str(np.round(w, d)), str(np.round(g, d))
+
+
+def likely_cause(got: np.ndarray, want: np.ndarray, spatial: bool = True) -> str:
+    """A sentence naming the cause when the difference has a recognisable pattern, else "".
+
+    got, want: arrays of one shape; with `spatial`, axes 0 and 1 are rows and columns (H, W, ...)
+    and the last axis holds channels or filters.
+    """
+    g, w = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
+    diff = g - w
+    scale = max(1e-12, float(np.abs(w).max(initial=0.0)))
+    close = np.abs(diff) <= 1e-6 * scale + 1e-12
+    if close.all():
+        return ""
+    if np.allclose(g, -w, atol=1e-6 * scale):
+        return "every value has the wrong sign: a subtraction the wrong way round?"
+    nz = np.abs(w) > 1e-9 * scale
+    if nz.any():
+        ratio = g[nz] / w[nz]
+        if np.allclose(ratio, ratio.flat[0], rtol=1e-6) and np.allclose(
+            g[~nz], 0, atol=1e-6 * scale
+        ):
+            return (
+                f"every value is {ratio.flat[0]:.4g} times the expected one: a missing or "
+                "extra scale factor (a division by the count, a factor of 2)?"
+            )
+    if g.ndim >= 1 and g.size > 1:
+        per_channel = diff.reshape(-1, g.shape[-1]) if g.ndim >= 2 else diff.reshape(-1, 1)
+        if np.allclose(per_channel, per_channel[:1], atol=1e-6 * scale):
+            return (
+                "every value is off by the same amount (per output channel): "
+                "a missing or doubled bias, or a constant offset?"
+            )
+    if spatial and g.ndim >= 2 and g.shape[0] > 2 and g.shape[1] > 2:
+        bad = ~close.reshape(g.shape[0], g.shape[1], -1).all(axis=-1)
+        inner = bad[1:-1, 1:-1]
+        if not inner.any():
+            return (
+                "only the border rows and columns differ, the inside is right: "
+                "the padding (its size, or padding with zeros)?"
+            )
+        if bad[0].all() and not bad[1:].any() or bad[:, 0].all() and not bad[:, 1:].any():
+            return "only the first row or column differs: an off-by-one start index?"
+    return ""
+
+
+def compare(
+    name: str,
+    case: str,
+    got: Any,
+    want: np.ndarray,
+    *,
+    tol: float = 1e-9,
+    error: str = "relative",
+    dtype: Any = None,
+    shape_hint: str = "",
+    hint: str = "",
+    show: Callable[[np.ndarray], np.ndarray] | None = None,
+    spatial: bool = True,
+) -> float:
+    """The check every numeric exercise shares: None? -> shape -> dtype -> values.
+
+    got: what the learner's function returned; want: the reference array. `error` is
+    "relative" (CS231n's, for float64) or "scaled" (against the output's size, for float32);
+    `dtype`, if given, is the dtype `got` must have; `show` selects what the message prints of
+    both (for instance the first channel). Returns the measured error (not to be printed by a
+    passing check: it varies between CPUs). Raises CheckFailed naming the first difference.
+    """
+    got = as_array(got, name, case)
+    want = np.asarray(want)
+    if got.shape != want.shape:
+        raise fail(name, case, f"shape {want.shape}", f"shape {got.shape}", shape_hint)
+    if dtype is not None and got.dtype != np.dtype(dtype):
+        raise fail(name, case, f"dtype {np.dtype(dtype)}", f"dtype {got.dtype}", "")
+    if not (np.issubdtype(got.dtype, np.number) or got.dtype == bool):
+        raise fail(name, case, "numbers", f"dtype {got.dtype}", "return a NumPy array of numbers")
+    err = scaled_error(got, want) if error == "scaled" else rel_error(got, want)
+    if not np.isfinite(err) or err > tol:
+        cause = likely_cause(got, want, spatial=spatial)
+        shown_want, shown_got = (show(want), show(got)) if show else (want, got)
+        w_text, g_text = rounded_alike(shown_want, shown_got)
+        bound = f"{error} error {err:.1e}, above the bound {tol:.0e}"
+        full_hint = "; ".join(h for h in (cause, hint) if h)
+        raise fail(name, case, w_text, g_text, f"{bound}. {full_hint}".strip())
+    return err

@@ -116,8 +116,57 @@ def check_im2col(im2col: Callable, n_cases: int = 12, seed: int = 0) -> None:
     )
 
 
+def python_lines(fn: Callable, *args) -> tuple[object, int]:
+    """Run fn(*args); return its result and the number of Python lines executed in code
+    outside the standard library and installed packages (the learner's own functions)."""
+    import sys
+    import sysconfig
+
+    skip = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")})
+    count = 0
+
+    def local(frame, event, arg):
+        nonlocal count
+        if event == "line":
+            count += 1
+        return local
+
+    def tracer(frame, event, arg):
+        file = frame.f_code.co_filename
+        if file.startswith(skip) or file.startswith("<frozen"):
+            return None
+        return local
+
+    previous = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        result = fn(*args)
+    finally:
+        sys.settrace(previous)
+    return result, count
+
+
+def _check_vectorised(conv2d_gemm: Callable, name: str) -> None:
+    """CheckFailed if conv2d_gemm runs Python code once per output position (loops)."""
+    rng = np.random.default_rng(7)
+    x, w, b = rng.standard_normal((26, 26, 3)), rng.standard_normal((3, 3, 3, 8)), np.zeros(8)
+    positions = 24 * 24
+    case = f"x {x.shape}, w {w.shape}, stride=1, padding=0 ({positions} output positions)"
+    _, lines = python_lines(lambda: call(conv2d_gemm, x, w, b, 1, 0, case=case))
+    if lines > positions // 2:
+        raise fail(
+            name,
+            case,
+            f"far fewer Python lines run than output positions ({positions})",
+            f"{lines:,} lines of your code ran",
+            "a Python loop over output positions (in conv2d_gemm or in the im2col it calls): "
+            "the point of the exercise is that one matrix product does the work of the loops.",
+        )
+
+
 def check_conv2d_gemm(conv2d_gemm: Callable, n_cases: int = 16, seed: int = 0) -> None:
-    """Check `conv2d_gemm(x, w, b, stride, padding) -> (OH, OW, F)` against SciPy and Keras.
+    """Check `conv2d_gemm(x, w, b, stride, padding) -> (OH, OW, F)` against SciPy and Keras,
+    and that it does not loop in Python over output positions (lines of learner code run).
 
     x: (H, W, C), w: (KH, KW, C, F), b: (F,); a float32 input must give a float32 output.
     """
@@ -162,9 +211,10 @@ def check_conv2d_gemm(conv2d_gemm: Callable, n_cases: int = 16, seed: int = 0) -
         k_diff = np.abs(_keras_conv2d(x, w, b, stride, pad) - got).max()
         if k_diff / max(1e-8, np.abs(got).max()) > 1e-4:
             raise fail(name, case, "the same as keras.ops.conv", f"difference {k_diff:.1e}")
+    _check_vectorised(conv2d_gemm, name)
     passed(
         f"`{name}` matches scipy.signal.correlate and keras.ops.conv on {len(cases)} cases "
-        "(float64 to 1e-9, float32 in and out)."
+        "(float64 to 1e-9, float32 in and out), with no Python loop over output positions."
     )
 
 
@@ -209,8 +259,9 @@ def check_conv_macs(conv_macs: Callable, n_cases: int = 12, seed: int = 0) -> No
                 case,
                 f"{want:,}",
                 got,
-                f"an int: kw*kh*kc*oc*ow*oh*b, with the OUTPUT size ow x oh = {ow} x {oh} "
-                "(it depends on stride and padding) and b images.",
+                f"an int; one MAC per kernel weight per output value, counted over the "
+                f"OUTPUT positions ({ow} x {oh} here: they depend on stride and padding) and "
+                "the whole batch.",
             )
     passed(f"`{name}` agrees with utils.macs.count_macs of Keras Conv2D layers on {n_cases} cases.")
 

@@ -19,6 +19,7 @@ from collections.abc import Callable
 import numpy as np
 
 from utils.checks.core import CheckFailed, call, fail, passed
+from utils.checks.models import check_nonlinear
 
 #: GoogLeNet's nine inception modules (Szegedy et al. 2014, table 1): #1x1, #3x3 reduce, #3x3,
 #: #5x5 reduce, #5x5, pool proj; and the (side, channels) of the input each module receives
@@ -165,6 +166,7 @@ def _check_module(fn, name, naive, seed, n_cases):
                 f"{want_params:,} parameters (convolutions with biases, nothing else)",
                 f"{model.count_params():,}",
             )
+        check_nonlinear(model, _convs(model), name, case, "every convolution of the module")
         pools = [ly for ly in model.layers if isinstance(ly, keras.layers.MaxPooling2D)]
         if (
             len(pools) != 1
@@ -289,6 +291,11 @@ def check_auxiliary_classifier(
                 f"{model.count_params():,}",
                 "AveragePooling2D(5, strides=3) with the default 'valid' padding",
             )
+        hidden = [ly for ly in model.layers if isinstance(ly, keras.layers.Conv2D)]
+        hidden += [ly for ly in model.layers if isinstance(ly, keras.layers.Dense)][:-1]
+        check_nonlinear(
+            model, hidden, "auxiliary_classifier", case, "the 1x1 convolution and Dense(1024)"
+        )
     # behaviour: probabilities, and dropout active only in training
     side, c, classes = 8, 6, 5
     case = f"x of shape (4, {side}, {side}, {c}), classes={classes}"

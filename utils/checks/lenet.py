@@ -6,7 +6,12 @@ from collections.abc import Callable
 
 import numpy as np
 
-from utils.checks.core import as_array, call, fail, passed, rel_error
+from utils.checks.core import as_array, call, compare, fail, passed
+
+
+def _scaled_reference(x: np.ndarray) -> np.ndarray:
+    """x: uint8 (N, 28, 28) -> float64 (N, 28, 28, 1), 0..255 mapped linearly onto 0..1."""
+    return np.expand_dims(np.interp(x, [0, 255], [0.0, 1.0]), -1)
 
 
 def check_preprocess(preprocess: Callable, seed: int = 3) -> None:
@@ -16,17 +21,32 @@ def check_preprocess(preprocess: Callable, seed: int = 3) -> None:
     case = "x uint8 (7, 28, 28)"
     got = as_array(call(preprocess, x.copy(), case=case), "preprocess", case)
     if got.shape != (7, 28, 28, 1):
-        raise fail("preprocess", case, "shape (7, 28, 28, 1): add a channel axis", got.shape)
-    if got.dtype != np.float32:
-        raise fail("preprocess", case, "dtype float32", got.dtype)
-    want = x.astype(np.float64)[..., None] / 255.0
-    if rel_error(got, want) > 1e-6:
         raise fail(
             "preprocess",
             case,
-            "pixel values divided by 255",
-            f"values from {got.min():.3g} to {got.max():.3g}",
+            "shape (7, 28, 28, 1)",
+            f"shape {got.shape}",
+            "Keras's Conv2D wants a channel axis, last (height, width, channels)",
         )
+    if got.dtype != np.float32:
+        raise fail("preprocess", case, "dtype float32", f"dtype {got.dtype}", "")
+    lo, hi = float(got.min()), float(got.max())
+    if hi > 1.0 + 1e-6 or lo < -1e-6:
+        raise fail(
+            "preprocess",
+            case,
+            "values in [0, 1]",
+            f"values from {lo:.3g} to {hi:.3g}",
+            "uint8 pixels run from 0 to 255",
+        )
+    compare(
+        "preprocess",
+        case,
+        got,
+        _scaled_reference(x),
+        tol=1e-6,
+        hint="each pixel keeps its place and is scaled by the same factor",
+    )
     passed("`preprocess` gives float32 (N, 28, 28, 1) images scaled to [0, 1].")
 
 
@@ -41,13 +61,15 @@ MODERN_LENET_SUMMARY = [
     ("Dense", (128,), 401_536),
     ("Dense", (10,), 1_290),
 ]
+#: The nonlinearity each layer of MODERN_LENET_SUMMARY applies (None: none).
+MODERN_LENET_ACTIVATIONS = ["relu", None, "relu", None, None, "relu", "softmax"]
 
 
 def check_lenet(build_lenet: Callable):
     """Build the learner's modern LeNet and compare it with MODERN_LENET_SUMMARY; return it."""
     from utils.checks.models import check_model_builder
 
-    return check_model_builder(build_lenet, MODERN_LENET_SUMMARY)
+    return check_model_builder(build_lenet, MODERN_LENET_SUMMARY, MODERN_LENET_ACTIVATIONS)
 
 
 def check_trained_lenet(model, band: float) -> None:
@@ -56,7 +78,9 @@ def check_trained_lenet(model, band: float) -> None:
     from utils.checks.models import check_model_table
     from utils.data import load_mnist
 
-    check_model_table(model, MODERN_LENET_SUMMARY, name="model")
+    check_model_table(
+        model, MODERN_LENET_SUMMARY, name="model", activations=MODERN_LENET_ACTIVATIONS
+    )
     _, (x_test, y_test) = load_mnist("smoke")
     probs = model.predict((x_test.astype(np.float32) / 255.0)[..., None], verbose=0)
     accuracy = float(np.mean(probs.argmax(axis=1) == y_test))

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from utils.checks.core import as_array, call, fail, passed, rel_error
+from utils.checks.core import as_array, call, compare, fail, passed, rel_error, rounded_alike
 
 #: The worked example used for pooling (a 4x4 single-channel map, 2x2 windows, stride 2).
 EXAMPLE_4X4 = np.array(
@@ -74,22 +74,20 @@ def check_pool2d(pool2d: Callable, n_cases: int = 12, seed: int = 0) -> None:
         for mode in ("max", "avg"):
             case = f'x {x.shape}, size={size}, stride={stride}, mode="{mode}"'
             want = keras_pool2d(x, size, stride, mode)
-            got = as_array(call(pool2d, x.copy(), size, stride, mode, case=case), name, case)
-            if got.shape != want.shape:
-                raise fail(
-                    name,
-                    case,
-                    f"shape {want.shape}",
-                    f"shape {got.shape}",
-                    "(H - size) // stride + 1 windows along each axis, and one output channel "
-                    "per input channel (pooling never mixes channels).",
-                )
-            err = rel_error(got, want)
-            if err > 1e-9:
-                hint = f"relative error {err:.1e}; it should be about 1e-15."
-                if mode == "avg":
-                    hint += " An average divides the window's sum by the number of its pixels."
-                raise fail(name, case, np.round(want[..., 0], 3), np.round(got[..., 0], 3), hint)
+            got = call(pool2d, x.copy(), size, stride, mode, case=case)
+            err = compare(
+                name,
+                case,
+                got,
+                want,
+                shape_hint="one window every `stride` pixels that fits inside the input "
+                "('valid'), and one output channel per input channel (pooling never mixes "
+                "channels).",
+                hint="an average divides the window's sum by the number of its pixels."
+                if mode == "avg"
+                else "",
+                show=lambda a: a[..., 0],
+            )
             worst = max(worst, err)
     passed(
         f"`{name}` matches Keras MaxPooling2D and AveragePooling2D on {len(cases)} cases each "
@@ -108,23 +106,22 @@ def check_maxpool_backward(maxpool_backward: Callable, n_cases: int = 12, seed: 
         oh, ow = (x.shape[0] - size) // stride + 1, (x.shape[1] - size) // stride + 1
         dout = rng.standard_normal((oh, ow, x.shape[2]))
         want = keras_maxpool2d_grad(dout, x, size, stride)
-        got = as_array(
-            call(maxpool_backward, dout.copy(), x.copy(), size, stride, case=case), name, case
-        )
-        if got.shape != want.shape:
-            raise fail(name, case, f"shape {want.shape} (the shape of x)", f"shape {got.shape}")
-        err = rel_error(got, want)
-        if err > 1e-9:
-            hint = (
-                f"relative error {err:.1e}; it should be about 1e-15. Each window sends its "
-                "upstream gradient to the position of its maximum only."
+        got = call(maxpool_backward, dout.copy(), x.copy(), size, stride, case=case)
+        hint = "each window sends its upstream gradient to the position of its maximum only."
+        if stride < size:
+            hint += (
+                " Here windows overlap (stride < size): an input that is the maximum of "
+                "two windows receives the sum of both gradients."
             )
-            if stride < size:
-                hint += (
-                    " Here windows overlap (stride < size): an input that is the maximum of "
-                    "two windows receives the sum of both gradients."
-                )
-            raise fail(name, case, np.round(want[..., 0], 3), np.round(got[..., 0], 3), hint)
+        err = compare(
+            name,
+            case,
+            got,
+            want,
+            shape_hint="dx has the shape of x",
+            hint=hint,
+            show=lambda a: a[..., 0],
+        )
         worst = max(worst, err)
     passed(
         f"`{name}` matches tf.GradientTape through Keras MaxPooling2D on {n_cases} cases "
@@ -191,8 +188,11 @@ def check_activation_grads(
     for kind, fn in fns.items():
         name = getattr(fn, "__name__", "")
         name = name if name.isidentifier() else f"{kind}_grad"
-        for _ in range(n_cases):
-            x = activation_inputs(rng)
+        for i_case in range(n_cases + 1):
+            if i_case == 0:  # simple first: a few values, exactly 0 included (the kink)
+                x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0])
+            else:
+                x = activation_inputs(rng)
             # A slope exactly representable in float32 (Keras keeps negative_slope in float32).
             alpha = int(rng.integers(3, 77)) / 256
             case = f"x of shape {x.shape}" + (f", alpha={alpha}" if kind == "leaky_relu" else "")
@@ -202,19 +202,32 @@ def check_activation_grads(
                 raise fail(name, case, f"shape {x.shape} (elementwise)", f"shape {got.shape}")
             tape = _tape_grad(kind, x, alpha)
             num = _numeric_grad(kind, x, alpha)
+            # at exactly 0 the numeric difference straddles the kink: only the tape counts there
+            num = np.where(x == 0, tape, num)
             err_tape, err_num = rel_error(got, tape), rel_error(got, num)
             if err_tape > 1e-9 or err_num > 1e-5:
                 i = np.unravel_index(int(np.argmax(np.abs(got - tape))), x.shape)
+                w_text, g_text = rounded_alike(tape[i], got[i], 6)
+                if x[i] == 0 and kind in ("relu", "leaky_relu"):
+                    hint = (
+                        "at exactly x = 0 the derivative is a convention: the one in the "
+                        "function's docstring (TensorFlow's); which side does 0 fall on in "
+                        "your comparison?"
+                    )
+                else:
+                    hint = (
+                        f"relative errors {err_tape:.1e} (GradientTape) and {err_num:.1e} "
+                        "(numeric); they should be below 1e-9 and 1e-5."
+                    )
                 raise fail(
                     name,
                     f"{case}, at x = {x[i]:.4f}",
-                    f"{tape[i]:.6f} (tf.GradientTape), {num[i]:.6f} (numeric)",
-                    f"{float(got[i]):.6f}",
-                    f"relative errors {err_tape:.1e} (GradientTape) and {err_num:.1e} "
-                    "(numeric); they should be below 1e-9 and 1e-5.",
+                    f"{w_text} (tf.GradientTape; numeric {num[i]:.6f})",
+                    g_text,
+                    hint,
                 )
     passed(
         f"the four derivatives match tf.GradientTape (relative error should be < 1e-9, "
         f"float64 rounding) and numeric differences (< 1e-5, the error of a finite step) on "
-        f"{n_cases} random arrays each."
+        f"{n_cases} random arrays each, and at exactly 0."
     )

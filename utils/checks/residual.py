@@ -81,6 +81,14 @@ def _check_structure(model, name, case, want_shape, want_params, convs_wanted):
             "one Add layer (the shortcut joins the branch)",
             f"{len(_layers(model, 'Add'))}",
         )
+    from utils.checks.models import check_nonlinear
+    from utils.model_graph import parents
+
+    # the branch's first convolution (3x3, fed by the block's input) is followed by a ReLU,
+    # and so is the addition
+    first = [c for c in convs if c.kernel_size == (3, 3) and model.layers[0] in parents(c)]
+    check_nonlinear(model, first, name, case, "the branch's first 3x3 convolution (after its BN)")
+    check_nonlinear(model, _layers(model, "Add"), name, case, "the addition of the two paths")
 
 
 def _block_cases(n, seed):

@@ -12,7 +12,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from utils.checks.core import as_array, call, fail, passed, rel_error
+from utils.checks.core import as_array, call, fail, passed, rel_error, rounded_alike
+from utils.checks.models import check_nonlinear
 
 
 def unet_param_count(channels: int, n_classes: int, base_filters: int, depth: int) -> int:
@@ -93,6 +94,14 @@ def check_unet(unet: Callable, seed: int = 0, n_cases: int = 3):
                 raise fail(
                     name, case, "skip and upsampled maps of equal height and width", f"{sides}"
                 )
+        convs3 = [
+            ly
+            for ly in model.layers
+            if isinstance(ly, keras.layers.Conv2D)
+            and not isinstance(ly, keras.layers.Conv2DTranspose)
+            and tuple(ly.kernel_size) == (3, 3)
+        ]
+        check_nonlinear(model, convs3, name, case, "every 3x3 convolution of the U-Net")
         want = unet_param_count(shape[2], n_classes, base, depth)
         if model.count_params() != want:
             raise fail(
@@ -163,24 +172,39 @@ def check_iou(iou: Callable, seed: int = 0, n_cases: int = 8) -> None:
                 case,
                 f"per-class {np.round(want_pc, 4)}",
                 f"{np.round(per_class, 4)}",
-                "one value per class; NaN for a class in neither mask",
+                "one value per class; NaN for a class in neither mask (a 0/0)",
             )
         ok = ~np.isnan(want_pc)
-        if rel_error(per_class[ok], want_pc[ok]) > 1e-5 or rel_error(mean, want_mean) > 1e-5:
+        if rel_error(per_class[ok], want_pc[ok]) > 1e-5:
+            w_text, g_text = rounded_alike(want_pc, per_class, 4)
             raise fail(
                 name,
                 case,
-                f"per-class {np.round(want_pc, 4)}, mean {want_mean:.4f}",
-                f"per-class {np.round(per_class, 4)}, mean {mean:.4f}",
-                "IoU_c = |true==c AND pred==c| / |true==c OR pred==c|",
+                f"per-class {w_text}",
+                f"per-class {g_text}",
+                "a class's IoU compares the pixels of that class in the two masks: "
+                "intersection over union, not over one mask alone",
+            )
+        if rel_error(mean, want_mean) > 1e-5:
+            w_text, g_text = rounded_alike(want_mean, mean, 4)
+            raise fail(
+                name,
+                case,
+                f"mean {w_text}",
+                f"mean {g_text}",
+                "the per-class values are right: the mean is over the classes present "
+                "(not NaN), each class counting once",
             )
     passed(f"{name} matches keras.metrics.IoU per class and MeanIoU on {len(cases)} cases")
 
 
-def check_dice(dice: Callable, seed: int = 0, n_cases: int = 8) -> None:
+def check_dice(dice: Callable, seed: int = 0, n_cases: int = 8, empty_masks: bool = False) -> None:
     """Check `dice(y_true, y_pred) -> float` on binary masks (0/1 or bool, equal shapes).
 
     Reference: IoU from a NumPy bincount confusion matrix and the identity Dice = 2 IoU / (1 + IoU).
+    Two empty masks agree perfectly: their Dice is 1.0 (the usual convention, e.g. MONAI's
+    `ignore_empty=False`), never NaN; one empty mask and one not give 0.0. `empty_masks`
+    adds these two cases.
     """
     name = getattr(dice, "__name__", "dice")
     rng = np.random.default_rng(seed)
@@ -189,21 +213,35 @@ def check_dice(dice: Callable, seed: int = 0, n_cases: int = 8) -> None:
         y_true, y_pred = _random_masks(rng, 2)
         if y_true.any() or y_pred.any():
             cases.append((y_true, y_pred.astype(bool) if len(cases) % 2 else y_pred))
+    if empty_masks:
+        empty = np.zeros((4, 5), dtype=int)
+        cases += [(empty, empty.copy()), (empty, np.eye(4, 5, dtype=int))]
     for y_true, y_pred in cases:
         case = f"binary masks {y_true.shape}"
         counts = np.bincount(
             2 * y_true.astype(int).ravel() + y_pred.astype(int).ravel(), minlength=4
         )
         tp, union = counts[3], counts[1] + counts[2] + counts[3]
-        iou = tp / union
-        want = 2 * iou / (1 + iou)
-        got = float(as_array(call(dice, y_true.copy(), y_pred.copy(), case=case), name, case))
-        if abs(got - want) > 1e-6:
-            raise fail(
-                name,
-                case,
-                f"{want:.6f} (= 2 IoU / (1 + IoU), IoU {iou:.4f})",
-                f"{got:.6f}",
-                "Dice = 2 |A and B| / (|A| + |B|)",
+        if union == 0:
+            case, want = f"two empty masks {y_true.shape}", 1.0
+        else:
+            iou = tp / union
+            want = 2 * iou / (1 + iou)
+            case += ", one of them empty" if not (y_true.any() and y_pred.any()) else ""
+        with np.errstate(all="ignore"):
+            got = float(as_array(call(dice, y_true.copy(), y_pred.copy(), case=case), name, case))
+        if not abs(got - want) <= 1e-6:
+            w_text, g_text = rounded_alike(want, got, 4)
+            hint = (
+                "two empty masks agree perfectly: Dice is 1.0 by convention; guard the 0/0"
+                if union == 0
+                else "Dice weighs the overlap against the sizes of both masks: check the "
+                "factor of the overlap and what the denominator adds up"
             )
-    passed(f"{name} agrees with 2 IoU / (1 + IoU) on {len(cases)} pairs of masks")
+            if union and abs(got - tp / union) < 1e-9:
+                hint = "this is IoU (intersection over union), not Dice"
+            raise fail(name, case, w_text, g_text, hint)
+    passed(
+        f"{name} agrees with 2 IoU / (1 + IoU) on {len(cases)} pairs of masks"
+        + (", two empty masks giving 1.0" if empty_masks else "")
+    )
