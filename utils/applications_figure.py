@@ -75,7 +75,7 @@ APPLICATIONS = [
         "computes": "a sharper, larger image",
         "input": "image (H, W, 3)",
         "output": "image (sH, sW, 3)",
-        "models": "SRCNN, ESRGAN (sub-pixel convolution, unit 12)",
+        "models": "SRCNN, ESRGAN (learned upsampling, unit 12)",
     },
     {
         "task": "captioning",
