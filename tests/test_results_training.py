@@ -18,9 +18,9 @@ def test_record_and_load(tmp_path, monkeypatch):
 
 
 def test_check_band(capsys):
-    assert check_band("acc", 0.95, 0.9) is True
+    assert check_band("acc", 0.95, 0.9, profile="smoke") is None
     assert "within" in capsys.readouterr().out
     with pytest.raises(OutsideBandError, match="epochs"):
-        check_band("acc", 0.5, 0.9, causes="more epochs")
-    assert check_band("acc", 0.5, 0.9, strict=False, causes="more epochs") is False
+        check_band("acc", 0.5, 0.9, causes="more epochs", profile="smoke")
+    assert check_band("acc", 0.5, 0.9, strict=False, causes="more epochs", profile="smoke") is None
     assert "WARNING" in capsys.readouterr().out
