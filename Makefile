@@ -23,6 +23,7 @@ help:
 	@echo "make labs       regenerate labs/ from solutions/"
 	@echo "make solutions  execute solutions/ in the smoke profile and store their outputs"
 	@echo "make bench      run the speed benchmarks and print their tables"
+	@echo "make test-colab every lecture and solution alone, in Colab's versions (Python 3.12)"
 	@echo "make site       build the course website into build/site/"
 	@echo "make site-check build the website if needed and check it in headless Chromium"
 	@echo "make grade SUBMISSIONS=dir [OUT=dir]  grade learners' labs: OUT/grades.csv + feedback"
@@ -71,6 +72,13 @@ grade: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m utils.benchmarks
+
+# Colab as learners meet it: a fresh Python 3.12 venv with Colab's versions
+# (requirements-colab.txt), the course wheel installed as the setup cell does, no
+# preinstalled package changed, every lecture and solution run alone (smoke). NB=03 limits it.
+.PHONY: test-colab
+test-colab: $(STAMP)
+	$(PY) -m utils.tooling.colab $(NB)
 
 unit: $(STAMP)
 	$(PY) -m pytest tests -m "not notebook and $(OWN_TARGET_MARKERS)" $(PYTEST_ARGS)
