@@ -14,6 +14,7 @@ OUT ?= grading/out
 PYTEST_ARGS ?=
 
 .PHONY: help install lab test unit lint fmt labs solutions bench grade lock clean site site-check browser
+.PHONY: sandbox grade-merge test-grading release
 
 help:
 	@echo "make lab        install (first time) and start JupyterLab on the course"
@@ -27,6 +28,9 @@ help:
 	@echo "make site       build the course website into build/site/"
 	@echo "make site-check build the website if needed and check it in headless Chromium"
 	@echo "make grade SUBMISSIONS=dir [OUT=dir]  grade learners' labs: OUT/grades.csv + feedback"
+	@echo "make grade SUBMISSIONS=dir SHARD=i/n  grade one shard; then make grade-merge OUT=dir"
+	@echo "make test-grading   every lab graded, and the attack suite (slow)"
+	@echo "make release OUT=dir [RELEASE_REPO=owner/name]  the learner-facing course"
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -66,9 +70,31 @@ test: lint
 		--nbval-kernel-name course-other-cpu -p no:cacheprovider -n $(TEST_JOBS) \
 		--dist loadgroup -m "$(OWN_TARGET_MARKERS)" $(PYTEST_ARGS)
 
-grade: $(STAMP)
-	@test -n "$(SUBMISSIONS)" || (echo "usage: make grade SUBMISSIONS=path/to/folder [OUT=dir]"; exit 2)
-	$(PY) -m utils.tooling grade "$(SUBMISSIONS)" --out "$(OUT)"
+# Debian's bubblewrap, the grader's sandbox for learners' kernels (apt-get when root).
+sandbox:
+	@if command -v bwrap >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap; \
+	else echo "WARNING: no bubblewrap: the grader would run learners' kernels unsandboxed."; \
+		echo "  sudo apt-get install bubblewrap"; fi
+
+# SHARD=i/n grades shard i of n of the learners (into OUT/grades-shard-i-of-n.csv);
+# SEED=... reproduces a run (its seed is in grades.csv).
+grade: $(STAMP) sandbox
+	@test -n "$(SUBMISSIONS)" || (echo "usage: make grade SUBMISSIONS=path/to/folder [OUT=dir] [SHARD=i/n] [SEED=n]"; exit 2)
+	$(PY) -m utils.tooling grade "$(SUBMISSIONS)" --out "$(OUT)" $(if $(SHARD),--shard $(SHARD),) $(if $(SEED),--seed $(SEED),)
+
+grade-merge: $(STAMP)
+	$(PY) -m utils.tooling grade --merge --out "$(OUT)"
+
+# Every lab graded (solution = full marks, blank = 0) and the attack suite, in sandboxed kernels.
+test-grading: $(STAMP) sandbox
+	$(PY) -m pytest tests -m grading -p no:cacheprovider -s $(PYTEST_ARGS)
+
+# make release OUT=dir [RELEASE_REPO=owner/name]: the learner-facing course, scanned for answers.
+release: $(STAMP)
+	@test -n "$(filter-out grading/out,$(OUT))" || (echo "usage: make release OUT=dir [RELEASE_REPO=owner/name]"; exit 2)
+	$(PY) -m utils.tooling release "$(OUT)" $(if $(RELEASE_REPO),--repo $(RELEASE_REPO),)
 
 bench: $(STAMP)
 	$(PY) -m utils.benchmarks

@@ -1,4 +1,4 @@
-"""Command line of the course tooling: `python -m utils.tooling {lint,fmt,labs,solutions,grade}`."""
+"""Command line of the course tooling: `python -m utils.tooling {lint,fmt,labs,solutions,grade,release}`."""
 
 from __future__ import annotations
 
@@ -19,12 +19,33 @@ def main(argv: list[str] | None = None) -> int:
     p_sol = sub.add_parser("solutions", help="execute solutions in smoke and store outputs")
     p_sol.add_argument("names", nargs="*", help="e.g. 05_lenet (default: all)")
     p_grade = sub.add_parser("grade", help="grade a folder of learners' labs")
-    p_grade.add_argument("submissions", help="folder with one sub-folder per learner")
+    p_grade.add_argument(
+        "submissions", nargs="?", help="folder with one sub-folder per learner (not with --merge)"
+    )
     p_grade.add_argument("--out", default="grading/out", help="where grades.csv goes")
     p_grade.add_argument("--jobs", type=int, default=None, help="labs graded at once")
     p_grade.add_argument("--cell-seconds", type=int, default=120)
     p_grade.add_argument("--notebook-seconds", type=int, default=600)
     p_grade.add_argument("--memory-mb", type=int, default=6000)
+    p_grade.add_argument(
+        "--seed", type=int, default=None, help="the grading seed to reproduce (default: fresh)"
+    )
+    p_grade.add_argument(
+        "--shard", default="", help="i/n: grade only shard i of n of the learners (a batch job)"
+    )
+    p_grade.add_argument(
+        "--merge", action="store_true", help="merge OUT/grades-shard-*.csv into OUT/grades.csv"
+    )
+    p_grade.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="run kernels without bubblewrap even where it works (not for grading for credit)",
+    )
+    p_rel = sub.add_parser("release", help="write the learner-facing course into a folder")
+    p_rel.add_argument("out", help="the folder to write (must not exist, or be empty)")
+    p_rel.add_argument(
+        "--repo", default="", help="owner/name of the public release repository (Colab badges)"
+    )
     args = parser.parse_args(argv)
 
     if args.command == "lint":
@@ -58,8 +79,27 @@ def main(argv: list[str] | None = None) -> int:
             print(line)
         return 0
     if args.command == "grade":
+        if args.merge:
+            grade.merge_shards(Path(args.out))
+            return 0
+        if not args.submissions:
+            parser.error("grade needs the SUBMISSIONS folder (or --merge)")
         limits = grade.Limits(args.cell_seconds, args.notebook_seconds, args.memory_mb)
-        grade.grade_folder(Path(args.submissions), Path(args.out), jobs=args.jobs, limits=limits)
+        grade.grade_folder(
+            Path(args.submissions),
+            Path(args.out),
+            jobs=args.jobs,
+            limits=limits,
+            seed=args.seed,
+            shard=grade.parse_shard(args.shard),
+            use_sandbox=False if args.no_sandbox else None,
+        )
+        return 0
+    if args.command == "release":
+        from utils.tooling import release
+
+        for line in release.write_release(Path(args.out), repo=args.repo):
+            print(line)
         return 0
     return 2
 

@@ -1,0 +1,211 @@
+"""The grader's side of a learner's kernel: learner functions as remote proxies.
+
+`RemoteKernel.call(name, args, kwargs)` writes the arguments into the job's exchange folder,
+runs one harness snippet in the learner's kernel (which calls the learner's function there and
+writes its result), checks the execute reply, and returns the result decoded in the grader's
+process. `RemoteFunction` wraps that as a callable named like the learner's function, so the
+unchanged `check_*` functions of `utils.checks` run in the grader against it, with their
+references computed in the grader.
+
+What the grader accepts back is data only (see `grading_harness`): Keras models are loaded with
+`safe_mode=True` after their `config.json` is checked to name only `keras.*` and `utils.*`
+classes; the exceptions a learner's function raised come back as a name and a message.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import importlib
+import json
+import shutil
+import time
+import zipfile
+from pathlib import Path
+
+from utils.tooling import grading_harness as harness
+
+#: Most uncompressed bytes of a `.keras` archive the grader opens.
+MAX_MODEL_BYTES = 256 * 2**20
+
+
+class KernelGone(RuntimeError):
+    """The learner's kernel died or stopped answering while a grading call ran."""
+
+
+def _classes_in(config) -> list[tuple[str, str]]:
+    """Every (module, class_name) a Keras config names, at any depth."""
+    found = []
+    if isinstance(config, dict):
+        if "class_name" in config and "module" in config:
+            found.append((str(config.get("module")), str(config["class_name"])))
+        for value in config.values():
+            found += _classes_in(value)
+    elif isinstance(config, list):
+        for value in config:
+            found += _classes_in(value)
+    return found
+
+
+def load_checked_model(path: Path):
+    """Load a learner's `.keras` file in the grader: refuse archives that are too big or whose
+    config names a class outside `keras.*` / `utils.*`; load with `safe_mode=True`."""
+    import keras
+
+    path = Path(path)
+    if path.suffix == ".json":  # an architecture without weights (harness.MAX_WEIGHTS)
+        if path.stat().st_size > MAX_MODEL_BYTES:
+            raise harness.ExchangeError("the model architecture is too big to grade")
+        config = json.loads(path.read_text())
+    else:
+        with zipfile.ZipFile(path) as archive:
+            if sum(i.file_size for i in archive.infolist()) > MAX_MODEL_BYTES:
+                raise harness.ExchangeError("the model archive is too big to grade")
+            config = json.loads(archive.read("config.json"))
+    custom = {}
+    for module, name in _classes_in(config):
+        if module == "keras" or module.startswith("keras."):
+            continue
+        if not module.startswith("utils.") or module.startswith(("utils.tooling", "utils.checks")):
+            raise harness.ExchangeError(
+                f"the model uses the class {module}.{name}: only Keras layers and the course's "
+                "own layers (utils.*) can be graded"
+            )
+        cls = getattr(importlib.import_module(module), name, None)
+        if not (isinstance(cls, type) and issubclass(cls, keras.layers.Layer)):
+            raise harness.ExchangeError(f"{module}.{name} is not a layer of the course")
+        custom[name] = cls
+    if path.suffix == ".json":
+        with keras.saving.custom_object_scope(custom):
+            return keras.models.model_from_json(path.read_text())
+    return keras.saving.load_model(path, custom_objects=custom, safe_mode=True, compile=True)
+
+
+def _reconnect(model, args):
+    """A model the kernel built from keras.Input placeholders, applied to the grader's own
+    symbolic inputs: its output tensor, so `keras.Model(inp, out)` shows the learner's layers."""
+    import keras
+
+    inputs = [a for a in args if type(a).__name__ == "KerasTensor"]
+    clone = keras.models.clone_model(
+        model,
+        input_tensors=inputs if len(inputs) > 1 else inputs[0],
+        clone_function=lambda layer: layer,
+    )
+    return clone.output
+
+
+def _sync_model(target, returned) -> None:
+    """Copy `trainable` flags and weights of a model the learner's function changed onto the
+    grader's model it was given (same architecture, layer by layer)."""
+    pairs = zip(target._flatten_layers(), returned._flatten_layers(), strict=False)
+    for mine, theirs in pairs:
+        mine.trainable = theirs.trainable
+    target.set_weights(returned.get_weights())
+
+
+def _dirs_of(value):
+    """Absolute paths of existing folders (as the checks pass them, `str`) made into Paths so
+    that their content is copied into the exchange folder."""
+    if isinstance(value, str) and value.startswith("/") and Path(value).is_dir():
+        return Path(value)
+    if isinstance(value, tuple | list):
+        return type(value)(_dirs_of(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _dirs_of(v) for k, v in value.items()}
+    return value
+
+
+class RemoteKernel:
+    """Calls into one learner's kernel through `execute(code, timeout) -> reply content`."""
+
+    def __init__(self, execute, exchange: Path, call_seconds: float):
+        self.execute, self.exchange, self.call_seconds = execute, Path(exchange), call_seconds
+        self.calls = 0
+        self.last_seconds = 0.0
+
+    def call(self, name: str, args: tuple, kwargs: dict):
+        """The learner's `name(*args, **kwargs)`, run in the kernel, decoded here."""
+        self.calls += 1
+        folder = self.exchange / f"call_{self.calls:04d}"
+        folder.mkdir(parents=True)
+        (folder / "call.json").write_text(json.dumps({"name": name}))
+        harness.dump(
+            (_dirs_of(tuple(args)), _dirs_of(dict(kwargs))), folder / "args", results=False
+        )
+        code = (
+            "import _course_grading_harness as __grading_h\n"
+            f"__grading_h.serve(globals(), {str(folder)!r})\n"
+        )
+        started = time.perf_counter()
+        reply = self.execute(code, self.call_seconds)
+        self.last_seconds = time.perf_counter() - started
+        if reply.get("status") != "ok":
+            raise RuntimeError(
+                f"`{name}` could not be run by the grader ({reply.get('ename', 'no reply')}: "
+                f"{reply.get('evalue', '')})"
+            )
+        if not (folder / "result" / "value.json").exists():
+            raise RuntimeError(f"`{name}` gave no result to the grader")
+        result = harness.load(folder / "result", load_model=load_checked_model)
+        synced = (
+            harness.load(folder / "synced", load_model=load_checked_model)
+            if (folder / "synced" / "value.json").exists()
+            else None
+        )
+        shutil.rmtree(folder, ignore_errors=True)  # decoded: the values are in memory
+        if isinstance(result, harness.RemoteError):
+            if result.ename == "NotImplementedError":
+                raise NotImplementedError(result.evalue)
+            raise RuntimeError(f"`{name}` raised {result.ename}: {result.evalue}")
+        for given, back in zip(args, synced or [], strict=False):
+            if back is not None and given is not None and hasattr(given, "set_weights"):
+                _sync_model(given, back)
+        if any(type(a).__name__ == "KerasTensor" for a in args) and hasattr(result, "layers"):
+            return _reconnect(result, args)
+        return result
+
+
+class RemoteFunction:
+    """A learner's function as the checks see it: calling it runs it in the learner's kernel."""
+
+    def __init__(self, kernel: RemoteKernel, name: str):
+        self._kernel, self.__name__, self.__qualname__ = kernel, name, name
+
+    def __call__(self, *args, **kwargs):
+        return self._kernel.call(self.__name__, args, kwargs)
+
+    def __getattr__(self, attr):
+        raise AttributeError(
+            f"the grader only calls `{self.__name__}`; it reads no attribute of it ({attr})"
+        )
+
+    def __repr__(self) -> str:
+        return f"<learner function {self.__name__}>"
+
+
+def free_names(source: str) -> list[str]:
+    """Names that `source` reads but neither assigns, imports nor gets from builtins."""
+    tree = ast.parse(source)
+    bound, read = set(), []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (read.append(node.id) if isinstance(node.ctx, ast.Load) else bound.add(node.id))
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            bound |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        elif isinstance(node, ast.FunctionDef | ast.Lambda | ast.comprehension):
+            for arg in ast.walk(node.args if hasattr(node, "args") else node.target):
+                if isinstance(arg, ast.arg):
+                    bound.add(arg.arg)
+    return [n for n in dict.fromkeys(read) if n not in bound and not hasattr(builtins, n)]
+
+
+def namespace_for(imports: str, hidden: str, kernel: RemoteKernel, seed: int) -> dict:
+    """The globals an exercise's hidden tests run in, in the grader: the solution's imports,
+    `GRADING_SEED`, and every other name they read as a RemoteFunction of the learner's."""
+    ns: dict = {"__name__": "__grading__", "GRADING_SEED": seed}
+    exec(compile(imports, "<solution imports>", "exec"), ns)
+    for name in free_names(hidden):
+        if name not in ns:
+            ns[name] = RemoteFunction(kernel, name)
+    return ns

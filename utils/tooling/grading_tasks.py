@@ -1,0 +1,170 @@
+"""Hidden tests of the exercises that train a network: the grader's data, the grader's clock.
+
+The hidden tests of units 04, 05 and 06 call these with the learner's functions (in the
+grader, remote proxies of them; in the solution notebook, the solution's own functions). The
+data, the training recipe and the baseline come from here, never from the notebook's
+globals; every model is evaluated here, on test digits or images the training never used.
+What the learner's kernel can still see: the offline MNIST and CIFAR-10 substitutes are in the
+installed packages, so a `train` that ignores its arguments could load them itself; it would
+still have to train a network that reaches the band.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from utils.checks.core import CheckFailed, call, passed
+
+
+def _mnist_train_test(seed: int, n_train: int):
+    """(x_train float32 (n, 28, 28, 1), y_train int64) drawn with `seed` from the 4,000 smoke
+    training digits, and the 1,000 test digits the trained-model checks evaluate on."""
+    from utils.data import load_mnist
+
+    (x, y), test = load_mnist("smoke")
+    order = np.random.default_rng(seed).permutation(len(x))[:n_train]
+    x = (x[order].astype(np.float32) / 255.0)[..., None]
+    return (x, y[order].astype(np.int64)), test
+
+
+def check_shallow_cnn_training(
+    loss_and_grads: Callable, seed: int, band: float = 0.90, audit_every: int = 20
+) -> None:
+    """Unit 04, exercise 5: the grader trains the shallow CNN with `shallow_cnn.minibatch_sgd`
+    (3 epochs, batch 32, lr 0.2, decay 0.6) calling the learner's `loss_and_grads` on 3,600
+    digits it draws; every `audit_every`-th call is compared with the autodiff gradients, so
+    gradients that steer towards weights trained elsewhere fail. The trained parameters must
+    reach `band` on the 1,000 test digits (`check_trained_network`)."""
+    from utils import shallow_cnn
+    from utils.checks import backprop
+
+    (x, y), _ = _mnist_train_test(seed, 3600)
+    calls = {"n": 0}
+
+    def audited(params, xb, yb):
+        loss, grads = call(loss_and_grads, params, xb, yb, case=f"training step {calls['n']}")
+        if calls["n"] % audit_every == 0:
+            # the reference in the same float32 as the step, compared as one vector: ties in
+            # max pooling (saturated pixels) may route a gradient to another, equally valid
+            # element, so the audit asks for the same direction (cosine >= 0.95) and about the
+            # same size (relative difference <= 0.25), not for equal elements
+            want_loss, want = shallow_cnn.autodiff_loss_and_grads(params, xb, yb)
+            if set(grads) != set(want):
+                raise CheckFailed(f"`loss_and_grads` gave gradients for {sorted(grads)}")
+            got_v = np.concatenate(
+                [np.ravel(np.asarray(grads[k], np.float64)) for k in sorted(want)]
+            )
+            want_v = np.concatenate(
+                [np.ravel(np.asarray(want[k], np.float64)) for k in sorted(want)]
+            )
+            cosine = float(
+                got_v @ want_v / max(np.linalg.norm(got_v) * np.linalg.norm(want_v), 1e-30)
+            )
+            size = abs(np.linalg.norm(got_v) / max(np.linalg.norm(want_v), 1e-30) - 1)
+            if (
+                abs(float(loss) - want_loss) > 1e-3 * max(1.0, abs(want_loss))
+                or cosine < 0.95
+                or size > 0.25
+            ):
+                raise CheckFailed(
+                    f"training step {calls['n']}: `loss_and_grads` does not give the loss and "
+                    f"gradients of the network (loss {float(loss):.4f} vs {want_loss:.4f}, "
+                    f"cosine with the true gradient {cosine:.3f})"
+                )
+        calls["n"] += 1
+        return loss, grads
+
+    params = shallow_cnn.init_params(seed % 2**16)
+    history = shallow_cnn.minibatch_sgd(
+        audited, params, x, y, epochs=3, batch_size=32, lr=0.2, lr_decay=0.6, seed=seed
+    )
+    if not history["loss"][-1] < history["loss"][0]:
+        raise CheckFailed("the training loss did not fall")
+    backprop.check_trained_network(params, band=band)
+
+
+def check_lenet_training(build_lenet: Callable, train: Callable, seed: int, band=0.90) -> None:
+    """Unit 05, exercise 3: a fresh model from the learner's `build_lenet()`, trained by the
+    learner's `train(model, x, y, 4, 64)` on the 4,000 smoke training digits in an order drawn
+    with `seed`; `train` must return a History with a validation split (`val_accuracy`), and
+    the trained weights (sent back from the kernel) must reach `band` on the test digits."""
+    import keras
+
+    from utils.checks import lenet
+
+    keras.utils.set_random_seed(seed % 2**31)
+    model = call(build_lenet, case="no arguments")
+    (x, y), _ = _mnist_train_test(seed, 4000)
+    history = call(train, model, x, y, 4, 64, case="4 epochs, batch size 64")
+    metrics = getattr(history, "history", None)
+    if not isinstance(metrics, dict) or "val_accuracy" not in metrics:
+        raise CheckFailed("train() must return the History of fit, with a validation split")
+    lenet.check_trained_lenet(model, band=band)
+
+
+#: Unit 06's smoke recipe (the notebook's SIZES["smoke"]): the baseline and the learner's
+#: model are both trained with it, here.
+UNIT06 = {"n_train": 400, "n_val": 400, "epochs": 16, "batch_size": 32, "width": 8, "dense": 64}
+UNIT06_LR = 3e-3
+
+
+def _unit06_baseline(input_shape):
+    import keras
+
+    L = keras.layers
+    width, dense = UNIT06["width"], UNIT06["dense"]
+    return keras.Sequential(
+        [
+            keras.Input(input_shape),
+            L.Conv2D(width, 3, strides=2, padding="same", activation="relu"),
+            L.MaxPooling2D(),
+            L.Conv2D(2 * width, 3, padding="same", activation="relu"),
+            L.MaxPooling2D(),
+            L.Flatten(),
+            L.Dense(dense, activation="relu"),
+            L.Dense(10, activation="softmax"),
+        ],
+        name="baseline",
+    )
+
+
+def check_regularisation(build_regularised: Callable, seed: int):
+    """Unit 06, exercise 5: the grader trains its own unregularised baseline and the learner's
+    `build_regularised()` with the same recipe on the smoke CIFAR-10 substitute, and asks the
+    learner's gap to be 0.05 smaller with a validation accuracy at most 0.05 lower (and well
+    above chance). Returns the learner model's Run."""
+    import keras
+
+    from utils.checks import training_tricks
+    from utils.data import load_cifar10
+    from utils.generalisation import fit_and_measure, standardise
+
+    keras.utils.set_random_seed(seed % 2**31)
+    n_train, n_val = UNIT06["n_train"], UNIT06["n_val"]
+    (x_all, y_all), (x_test, y_test), _ = load_cifar10(
+        "smoke", smoke_train=n_train, smoke_test=n_val
+    )
+    train = (standardise(x_all[:n_train]), y_all[:n_train].astype("int32"))
+    val = (standardise(x_test[:n_val]), y_test[:n_val].astype("int32"))
+    recipe = {"epochs": UNIT06["epochs"], "batch_size": UNIT06["batch_size"]}
+    baseline = fit_and_measure(
+        _unit06_baseline(train[0].shape[1:]),
+        train,
+        val,
+        optimizer=keras.optimizers.Adam(UNIT06_LR),
+        verbose=False,
+        **recipe,
+    )
+    regularised = training_tricks.check_gap_closed(
+        build_regularised, baseline, train, val, learning_rate=UNIT06_LR, **recipe
+    )
+    if not regularised.gap < baseline.gap - 0.05:
+        raise CheckFailed(f"gap {regularised.gap:.2f} vs the baseline's {baseline.gap:.2f}")
+    if not regularised.val_acc >= baseline.val_acc - 0.05:
+        raise CheckFailed(f"validation accuracy {regularised.val_acc:.2f} fell too far")
+    if not regularised.val_acc > 0.2:
+        raise CheckFailed("validation accuracy should be well above chance (0.1)")
+    passed("the regularised model closes the gap, measured by the grader")
+    return regularised
