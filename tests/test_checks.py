@@ -109,3 +109,97 @@ def test_rel_error_is_symmetric_and_zero_for_equal_arrays():
     a = np.arange(5.0)
     assert rel_error(a, a) == 0.0
     assert rel_error(a, a + 1) == rel_error(a + 1, a) > 0
+
+
+def test_a_failed_check_shows_its_message_not_its_source():
+    """IPython renders CheckFailed by `_render_traceback_`: the message, no check source."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    shell.user_ns["lenet"] = lenet
+    result = shell.run_cell("lenet.check_preprocess(lambda x: x[..., None].astype('float32'))")
+    assert isinstance(result.error_in_exec, CheckFailed)
+    lines = result.error_in_exec._render_traceback_()
+    text = "\n".join(lines)
+    assert text.startswith("CheckFailed: `preprocess` is wrong")
+    assert "_scaled_reference" not in text and "def check_preprocess" not in text
+
+
+def test_expected_and_got_are_rounded_alike_and_never_print_the_same():
+    from utils.checks.core import rounded_alike
+
+    want, got = rounded_alike(0.69374, 0.69376, decimals=4)
+    assert want != got and len(want) == len(got)
+    assert rounded_alike(0.5, 0.5) == ("0.500", "0.500")
+
+
+@pytest.mark.parametrize(
+    "change, cause",
+    [
+        (lambda w: w + np.array([0.5, -1.0]), "bias"),
+        (lambda w: -w, "sign"),
+        (lambda w: w / 9, "times the expected"),
+        (lambda w: np.pad(w[1:-1, 1:-1], ((1, 1), (1, 1), (0, 0))), "border"),
+    ],
+    ids=["offset", "sign", "scale", "border"],
+)
+def test_likely_cause_names_a_recognisable_pattern(change, cause):
+    from utils.checks.core import likely_cause
+
+    want = np.random.default_rng(0).standard_normal((6, 7, 2)) + 3
+    assert cause in likely_cause(change(want), want)
+    assert likely_cause(want, want) == ""
+    assert likely_cause(want + np.random.default_rng(1).standard_normal(want.shape), want) == ""
+
+
+def test_compare_reports_none_shape_dtype_then_values():
+    from utils.checks.core import compare
+
+    want = np.ones((2, 3), dtype=np.float32)
+    for got, message in [
+        (None, "return"),
+        (np.ones((3, 2)), "shape"),
+        (np.ones((2, 3)), "float32"),
+        (np.full((2, 3), 2, np.float32), "times the expected"),
+    ]:
+        with pytest.raises(CheckFailed, match=message):
+            compare("f", "a case", got, want, dtype=np.float32)
+    assert compare("f", "a case", want.copy(), want, dtype=np.float32) == 0.0
+
+
+def test_a_keras_loss_mismatch_comes_back_with_a_course_hint():
+    from utils.checks import call
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+    x, y = np.zeros((8, 4), "float32"), np.arange(8) % 3
+
+    def train(loss):
+        model.compile("adam", loss)
+        model.fit(x, y, epochs=1, verbose=0)
+
+    with pytest.raises(ValueError) as err:
+        call(train, "categorical_crossentropy", case="integer labels")
+    assert any("sparse_categorical_crossentropy" in n for n in err.value.__notes__)
+
+
+def test_lenet_check_rejects_a_model_without_activations():
+    def build(final="softmax", hidden="relu"):
+        layers = keras.layers
+        return keras.Sequential(
+            [
+                keras.Input((28, 28, 1)),
+                layers.Conv2D(32, 5, padding="same", activation=hidden),
+                layers.MaxPooling2D(),
+                layers.Conv2D(64, 5, padding="same", activation=hidden),
+                layers.MaxPooling2D(),
+                layers.Flatten(),
+                layers.Dense(128, activation=hidden),
+                layers.Dense(10, activation=final),
+            ]
+        )
+
+    lenet.check_lenet(build)
+    with pytest.raises(CheckFailed, match="(?s)layer 0.*relu"):
+        lenet.check_lenet(lambda: build(hidden=None))
+    with pytest.raises(CheckFailed, match="(?s)layer 6.*softmax.*probabilities"):
+        lenet.check_lenet(lambda: build(final=None))

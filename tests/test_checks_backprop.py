@@ -92,10 +92,10 @@ def _unstable(scores, y):
     [
         (
             lambda s, y: (softmax_ce_scipy(s, y)[0], softmax_ce_scipy(s, y)[1] * len(y)),
-            "divided by N",
+            "times the expected",
         ),
-        (lambda s, y: (softmax_ce_scipy(s, y)[0] * len(y), softmax_ce_scipy(s, y)[1]), "MEAN"),
-        (lambda s, y: (softmax_ce_scipy(s, y)[0], softmax(s, axis=1) / len(y)), "one-hot"),
+        (lambda s, y: (softmax_ce_scipy(s, y)[0] * len(y), softmax_ce_scipy(s, y)[1]), "mean of the examples"),
+        (lambda s, y: (softmax_ce_scipy(s, y)[0], softmax(s, axis=1) / len(y)), "extra term"),
         (_unstable, "maximum"),
         (lambda s, y: softmax_ce_scipy(s, y)[0], "pair"),
         (lambda s, y: (-log_softmax(s, axis=1)[np.arange(len(y)), y], softmax_ce_scipy(s, y)[1]), "one number"),

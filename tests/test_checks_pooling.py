@@ -67,7 +67,7 @@ GRADS = {
     "sigmoid": lambda x: sigmoid(x) * sigmoid(-x),  # the same value, written differently
     "tanh": lambda x: 1 / np.cosh(x) ** 2,
     "relu": lambda x: np.heaviside(x, 0.0),
-    "leaky": lambda x, alpha: np.where(x < 0, alpha, 1.0),
+    "leaky": lambda x, alpha: np.where(x <= 0, alpha, 1.0),
 }
 
 

@@ -16,7 +16,15 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from utils.checks.core import CheckFailed, as_array, call, fail, passed, rel_error
+from utils.checks.core import (
+    CheckFailed,
+    as_array,
+    call,
+    fail,
+    likely_cause,
+    passed,
+    rel_error,
+)
 from utils.gradcheck import TOLERANCE, norm_relative_error, numeric_gradient
 
 #: Largest relative error accepted against tf.GradientTape (both exact up to rounding).
@@ -46,6 +54,8 @@ def _compare(name, case, what, got, want, tol, hint="") -> float:
         raise fail(name, case, f"{what} of shape {want.shape}", f"shape {got.shape}", hint)
     err = rel_error(got, want)
     if not err < tol:  # also catches nan
+        cause = likely_cause(got, want, spatial=False) if np.all(np.isfinite(got)) else ""
+        hint = "; ".join(h for h in (cause, hint) if h)
         shown_want, shown_got = _slice(what, want), _slice(what, got)
         raise fail(
             name,
@@ -136,7 +146,8 @@ def check_softmax_cross_entropy(fn: Callable, n_cases: int = 8, seed: int = 0) -
         hint = (
             stable
             if big and not np.isfinite(loss)
-            else "the loss is the MEAN over the batch of -log(softmax probability of the label)."
+            else "the loss of a batch is the mean of the examples' losses, each from the "
+            "probability given to the example's own label."
         )
         if not abs(loss - want_loss) <= 1e-9 * max(1.0, abs(want_loss)):
             raise fail(name, case, f"loss {want_loss:.6f}", f"loss {loss:.6f}", hint)
@@ -151,8 +162,8 @@ def check_softmax_cross_entropy(fn: Callable, n_cases: int = 8, seed: int = 0) -
                 TAPE_TOLERANCE,
                 stable
                 if big and not np.all(np.isfinite(np.asarray(dscores, dtype=float)))
-                else "dL/dscores is (softmax probabilities - one-hot labels), divided by N "
-                "because the loss is a mean.",
+                else "the loss is right, its gradient is not: does the label's own score "
+                "get its extra term, and is the gradient of a mean scaled like the mean?",
             ),
         )
         if numeric:
@@ -263,10 +274,13 @@ def check_conv_backward(fn: Callable, n_cases: int = 10, seed: int = 0) -> None:
     name = _name(fn, "conv_backward")
     worst = {"dx": 0.0, "dw": 0.0, "db": 0.0}
     hints = {
-        "dx": "each input pixel collects dout * w from every output position whose window "
-        "covered it; compute on the padded input, then cut the padding off.",
-        "dw": "dw[a, b, c, f] sums x_padded[n, i + a, j + b, c] * dout[n, i, j, f] over n, i, j.",
-        "db": "each bias was added at every position of every image: sum dout over N, H, W.",
+        "dx": "each input pixel collects a contribution from every output position whose "
+        "window covered it (mind which kernel weight met it), and dx has x's shape, "
+        "not the padded one.",
+        "dw": "each weight met many input values, in every window of every image: all of them "
+        "contribute to its gradient.",
+        "db": "each bias was added at every position of every image: how do those uses "
+        "combine in its gradient?",
     }
     for dout, x, w, b, pad in conv_cases(n_cases, seed):
         case = f"x {x.shape}, w {w.shape}, pad={pad}"

@@ -120,6 +120,7 @@ def check_maxpool_backward(maxpool_backward: Callable, n_cases: int = 12, seed: 
             want,
             shape_hint="dx has the shape of x",
             hint=hint,
+            spatial=False,
             show=lambda a: a[..., 0],
         )
         worst = max(worst, err)
