@@ -19,7 +19,9 @@ array, saved and loaded with `allow_pickle=False`) and `model_N.keras` files. St
 - `{"$input": {"shape": [...], "dtype": "float32"}}` a symbolic `keras.Input` (arguments only:
   the kernel builds `keras.Model(inputs, fn(inputs, ...))` and sends that model back);
 - `{"$dataset": [batch, ...]}` a `tf.data.Dataset` materialised batch by batch (results only);
-- `{"$dir": "dir_0"}` a folder the grader made (copied into the exchange, arguments only);
+- `{"$dir": "dir_0"}`, `{"$file": "file_0.png"}` a folder or file the grader made (copied into
+  the exchange, arguments only; the function gets the copy's path as a str);
+- `{"$rng": {...}}` a NumPy Generator (PCG64 family), as its bit generator's state;
 - `{"$error": {"ename": ..., "evalue": ...}}` the exception a learner's function raised.
 """
 
@@ -40,6 +42,7 @@ MAX_WEIGHTS = 10_000_000
 #: Most batches of a returned tf.data.Dataset that are materialised.
 MAX_BATCHES = 64
 _ARRAY_KINDS = "biufc"  # bool, int, uint, float, complex
+_BIT_GENERATORS = ("PCG64", "PCG64DXSM", "SFC64")
 
 
 class ExchangeError(ValueError):
@@ -104,10 +107,15 @@ class _Writer:
         if _is_keras_model(value):
             stem = f"model_{self.n_models}"
             self.n_models += 1
-            if value.count_params() > MAX_WEIGHTS:
+            if value.count_params() > MAX_WEIGHTS or not value.built:
                 (self.folder / f"{stem}.json").write_text(value.to_json())
                 return {"$arch": f"{stem}.json"}
-            value.save(self.folder / f"{stem}.keras")
+            try:
+                value.save(self.folder / f"{stem}.keras")
+            except Exception:  # a model without weights yet: its architecture
+                (self.folder / f"{stem}.keras").unlink(missing_ok=True)
+                (self.folder / f"{stem}.json").write_text(value.to_json())
+                return {"$arch": f"{stem}.json"}
             return {"$model": f"{stem}.keras"}
         if type(value).__name__ == "History" and isinstance(getattr(value, "history", None), dict):
             return {"$history": self.encode(dict(value.history), depth + 1)}
@@ -122,11 +130,23 @@ class _Writer:
                     raise ExchangeError(f"a dataset of more than {MAX_BATCHES} batches")
                 batches.append(self.encode(batch, depth + 1))
             return {"$dataset": batches}
-        if isinstance(value, os.PathLike) and not self.results and Path(value).is_dir():
-            name = f"dir_{self.n_dirs}"
+        if isinstance(value, np.random.Generator):
+            state = value.bit_generator.state
+            if state.get("bit_generator") not in _BIT_GENERATORS:
+                raise ExchangeError(f"a {state.get('bit_generator')} random generator")
+            return {"$rng": state}
+        if isinstance(value, os.PathLike) and not self.results and Path(value).exists():
+            path = Path(value)
+            if path.is_dir():
+                name = f"dir_{self.n_dirs}"
+                shutil.copytree(path, self.folder / name)
+                tag = "$dir"
+            else:
+                name = f"file_{self.n_dirs}{path.suffix}"
+                shutil.copy(path, self.folder / name)
+                tag = "$file"
             self.n_dirs += 1
-            shutil.copytree(value, self.folder / name)
-            return {"$dir": name}
+            return {tag: name}
         raise ExchangeError(f"a value of type {type(value).__name__} cannot be graded")
 
 
@@ -195,8 +215,14 @@ class _Reader:
             return keras.Input(tuple(body["shape"]), dtype=body["dtype"])
         if tag == "$dataset":
             return _as_dataset([self.decode(b) for b in body])
-        if tag == "$dir":
+        if tag in ("$dir", "$file"):
             return str(self._inside(body))
+        if tag == "$rng":
+            if body.get("bit_generator") not in _BIT_GENERATORS:
+                raise ExchangeError("an unknown random generator")
+            bit_generator = getattr(np.random, body["bit_generator"])()
+            bit_generator.state = body
+            return np.random.Generator(bit_generator)
         if tag == "$error":
             return RemoteError(str(body.get("ename", "Error")), str(body.get("evalue", "")))
         raise ExchangeError(f"an unknown tag {tag!r}")
@@ -262,10 +288,21 @@ def _symbolic(fn, args, kwargs):
     return keras.Model(inputs if len(inputs) > 1 else inputs[0], out)
 
 
+def _syncable(value) -> bool:
+    """Arguments a function may change in place, sent back after the call: models (their
+    trainable flags, weights), arrays (so that "do not change the input" is checked),
+    random generators (their state advanced)."""
+    return (
+        _is_keras_model(value)
+        or isinstance(value, np.random.Generator)
+        or (isinstance(value, np.ndarray) and value.dtype.kind in _ARRAY_KINDS)
+    )
+
+
 def serve(namespace: dict, call_dir: str) -> None:
     """Call `namespace[name]` on the arguments in `call_dir/args`; write the result (or the
-    exception it raised) to `call_dir/result`, and every model argument after the call to
-    `call_dir/synced` (a function may change the model it is given, its `trainable` flags)."""
+    exception it raised) to `call_dir/result`, and the arguments it may have changed
+    (`_syncable`) as they are after the call to `call_dir/synced`."""
     call_dir = Path(call_dir)
     spec = json.loads((call_dir / "call.json").read_text())
     args, kwargs = load(call_dir / "args", load_model=_kernel_load_model)
@@ -283,7 +320,7 @@ def serve(namespace: dict, call_dir: str) -> None:
         return
     try:
         dump(result, call_dir / "result", results=True)
-        models = [a if _is_keras_model(a) else None for a in args]
-        dump(models, call_dir / "synced", results=True)
+        changed = [a if _syncable(a) else None for a in args]
+        dump(changed, call_dir / "synced", results=True)
     except Exception as err:
         dump_error(err, call_dir / "result")

@@ -87,11 +87,10 @@ def _reconnect(model, args):
     import keras
 
     inputs = [a for a in args if type(a).__name__ == "KerasTensor"]
-    clone = keras.models.clone_model(
-        model,
-        input_tensors=inputs if len(inputs) > 1 else inputs[0],
-        clone_function=lambda layer: layer,
-    )
+    # new layers (from their configs) whose first graph starts at the grader's inputs, as the
+    # checks read `layer.input`; then the kernel's weights
+    clone = keras.models.clone_model(model, input_tensors=inputs if len(inputs) > 1 else inputs[0])
+    clone.set_weights(model.get_weights())
     return clone.output
 
 
@@ -104,10 +103,52 @@ def _sync_model(target, returned) -> None:
     target.set_weights(returned.get_weights())
 
 
+def _sync(given, back) -> None:
+    """Apply to the grader's argument what the learner's function did to its copy."""
+    import numpy as np
+
+    if back is None or given is None:
+        return
+    if hasattr(given, "set_weights") and hasattr(back, "get_weights"):
+        _sync_model(given, back)
+    elif isinstance(given, np.random.Generator) and isinstance(back, np.random.Generator):
+        given.bit_generator.state = back.bit_generator.state
+    elif isinstance(given, np.ndarray) and isinstance(back, np.ndarray):
+        if given.shape == back.shape and given.flags.writeable:
+            given[...] = back.astype(given.dtype, copy=False)
+
+
+#: Exceptions a learner's function may raise that the checks expect by type (a ValueError
+#: for a bad argument, say): re-raised as that type, with the learner's message.
+BUILTIN_ERRORS = {
+    cls.__name__: cls
+    for cls in (
+        ValueError,
+        TypeError,
+        KeyError,
+        IndexError,
+        FileNotFoundError,
+        NotADirectoryError,
+        ZeroDivisionError,
+        ArithmeticError,
+        OverflowError,
+        FloatingPointError,
+        NotImplementedError,
+    )
+}
+
+
+def _as_exception(name: str, error: harness.RemoteError) -> Exception:
+    cls = BUILTIN_ERRORS.get(error.ename)
+    if cls is not None:
+        return cls(error.evalue)
+    return RuntimeError(f"`{name}` raised {error.ename}: {error.evalue}")
+
+
 def _dirs_of(value):
-    """Absolute paths of existing folders (as the checks pass them, `str`) made into Paths so
-    that their content is copied into the exchange folder."""
-    if isinstance(value, str) and value.startswith("/") and Path(value).is_dir():
+    """Absolute paths of existing folders and files (as the checks pass them, `str`) made into
+    Paths, so that they are copied into the exchange folder the kernel sees."""
+    if isinstance(value, str) and value.startswith("/") and Path(value).exists():
         return Path(value)
     if isinstance(value, tuple | list):
         return type(value)(_dirs_of(v) for v in value)
@@ -155,12 +196,9 @@ class RemoteKernel:
         )
         shutil.rmtree(folder, ignore_errors=True)  # decoded: the values are in memory
         if isinstance(result, harness.RemoteError):
-            if result.ename == "NotImplementedError":
-                raise NotImplementedError(result.evalue)
-            raise RuntimeError(f"`{name}` raised {result.ename}: {result.evalue}")
+            raise _as_exception(name, result)
         for given, back in zip(args, synced or [], strict=False):
-            if back is not None and given is not None and hasattr(given, "set_weights"):
-                _sync_model(given, back)
+            _sync(given, back)
         if any(type(a).__name__ == "KerasTensor" for a in args) and hasattr(result, "layers"):
             return _reconnect(result, args)
         return result
