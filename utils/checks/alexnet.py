@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from utils.checks.core import CheckFailed, call, fail, passed
+from utils.checks.core import CheckFailed, call, calls_to, fail, passed
 
 #: The lab's target: AlexNet as in the paper (two GPU paths as grouped convolutions) at
 #: 227x227, in the lecture notes' order CONV1, POOL1, NORM1, ..., FC8.
@@ -211,8 +211,9 @@ def _random_cnn(rng, seed: int, grouped: bool = False):
 
 def check_count_model(count_model: Callable, model=None, seed: int = 0) -> None:
     """`count_model(model) -> (parameters, MACs)` against `model.count_params()` and
-    `utils.macs.count_macs(model)`, on random CNNs and on `model` if given."""
-    from utils.macs import count_macs
+    `utils.macs.count_macs(model)`, on random CNNs and on `model` if given; counting by
+    calling utils.macs (the reference) is rejected."""
+    from utils.macs import count_macs, layer_macs
 
     rng = np.random.default_rng(seed)
     models = [_random_cnn(rng, seed * 100 + i, grouped=i == 0) for i in range(5)]
@@ -220,7 +221,16 @@ def check_count_model(count_model: Callable, model=None, seed: int = 0) -> None:
         models.append(model)
     for m in models:
         case = f"the model `{m.name}` ({len(m.layers)} layers)"
-        got = call(count_model, m, case=case)
+        got, delegated = calls_to(count_model, [count_macs, layer_macs], m, case=case)
+        if delegated:
+            raise fail(
+                "count_model",
+                case,
+                "parameters and MACs added up from your conv / dense formulas",
+                "a call to utils.macs (count_macs or layer_macs)",
+                "the exercise is to count with the formulas written above, layer by layer; "
+                "utils.macs is the reference this check compares with",
+            )
         if not isinstance(got, tuple | list) or len(got) != 2:
             raise fail("count_model", case, "a pair (parameters, MACs)", got)
         want = (int(m.count_params()), count_macs(m))
@@ -230,8 +240,7 @@ def check_count_model(count_model: Callable, model=None, seed: int = 0) -> None:
                 case,
                 f"{want[0]:,} parameters (model.count_params())",
                 got[0],
-                "add conv_params / dense_params over the Conv2D and Dense layers; "
-                "the others have none.",
+                "which layers have parameters, and does each count its biases and groups?",
             )
         if tuple(got)[1] != want[1]:
             raise fail(
@@ -239,7 +248,7 @@ def check_count_model(count_model: Callable, model=None, seed: int = 0) -> None:
                 case,
                 f"{want[1]:,} MACs (utils.macs.count_macs)",
                 got[1],
-                "read c_in from layer.input.shape[-1] and out_h, out_w from layer.output.shape; "
-                "remember strides and groups.",
+                "a layer's MACs depend on its input channels, its OUTPUT size (after strides "
+                "and padding) and its groups: which of these does your count miss?",
             )
     passed(f"`count_model` gives the parameters and MACs of {len(models)} models exactly.")

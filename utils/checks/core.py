@@ -216,3 +216,26 @@ def compare(
         full_hint = full_hint[:1].upper() + full_hint[1:]
         raise fail(name, case, w_text, g_text, f"{bound}. {full_hint}".strip())
     return err
+
+
+def calls_to(fn: Callable, targets: list[Callable], *args, case: str = "", **kwargs):
+    """Run the learner's fn(*args, **kwargs) through `call`; return (its result, how many times
+    any of `targets` (Python functions) ran meanwhile, e.g. a helper the exercise must not
+    delegate to, or a layer's constructor where nothing may be built)."""
+    import sys
+
+    codes = {getattr(t, "__code__", None) for t in targets} - {None}
+    count = 0
+
+    def profile(frame, event, arg):
+        nonlocal count
+        if event == "call" and frame.f_code in codes:
+            count += 1
+
+    previous = sys.getprofile()
+    sys.setprofile(profile)
+    try:
+        result = call(fn, *args, case=case, **kwargs)
+    finally:
+        sys.setprofile(previous)
+    return result, count

@@ -69,7 +69,8 @@ def check_nonlinear(model, layers: list, name: str, case: str, what: str) -> Non
 
 
 def model_table(model) -> list[tuple[str, tuple, int]]:
-    """(layer class, output shape without batch, parameters) for each layer of a built model."""
+    """(layer class, output shape without batch, parameters) for each layer of a built model
+    (a functional model lists its InputLayer first, a Sequential model does not)."""
     rows = []
     for layer in model.layers:
         shape = tuple(layer.output.shape[1:])
@@ -87,14 +88,17 @@ def check_model_table(
     if given, with the activation each layer applies (`activation_name`, None for none)."""
     if model is None:
         raise CheckFailed(f"`{name}` is None: did you forget to `return` the model?")
-    got = model_table(model)
+    got, layers = model_table(model), list(model.layers)
+    if not expected or expected[0][0] != "InputLayer":  # a Sequential or a functional model
+        keep = [i for i, layer in enumerate(layers) if type(layer).__name__ != "InputLayer"]
+        got, layers = [got[i] for i in keep], [layers[i] for i in keep]
     for i, (g, e) in enumerate(zip(got, expected, strict=False)):
         if g != e:
             raise fail(name, f"layer {i}", e, g, "compare kernel size, filters, padding, pooling.")
     if len(got) != len(expected):
         raise fail(name, "number of layers", len(expected), len(got))
     if activations is not None:
-        for i, (layer, want) in enumerate(zip(model.layers, activations, strict=True)):
+        for i, (layer, want) in enumerate(zip(layers, activations, strict=True)):
             have = activation_name(layer)
             if have != want:
                 last = i == len(activations) - 1

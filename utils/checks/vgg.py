@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from utils.checks.core import CheckFailed, call, fail, passed
+from utils.checks.core import CheckFailed, call, calls_to, fail, passed
 
 #: The configurations of the VGG paper (Simonyan & Zisserman 2014, table 1, A, B, D, E):
 #: one (filters, number of 3x3 convolutions) pair per block; each block ends in 2x2 pooling.
@@ -132,6 +132,19 @@ def _compare(name: str, case: str, model, reference) -> None:
             )
     if len(got) != len(want):
         raise fail(name, f"{case}: number of layers", len(want), len(got))
+    from utils.checks.models import activation_name
+
+    for i, (layer, ref) in enumerate(zip(model.layers, reference.layers, strict=True)):
+        have, should = activation_name(layer), activation_name(ref)
+        if have != should:
+            raise fail(
+                name,
+                f"{case}, layer {i} ({type(layer).__name__})",
+                f"activation {should or 'linear'!r}",
+                f"activation {have or 'linear'!r}",
+                "the last layer gives probabilities; every other weighted layer is followed "
+                "by a nonlinearity",
+            )
 
 
 def check_build_vgg(build_vgg: Callable, seed: int = 0) -> None:
@@ -182,7 +195,9 @@ def check_build_vgg(build_vgg: Callable, seed: int = 0) -> None:
 def check_vgg_params(vgg_params: Callable, seed: int = 0) -> None:
     """`vgg_params(config, image_size=224, num_classes=1000)` (a formula, no model) against
     keras.applications VGG16 / VGG19 at random sizes and class counts, and VGG11 / VGG13's
-    published totals."""
+    published totals. Building a model (any Keras layer) to count is rejected."""
+    import keras
+
     rng = np.random.default_rng(seed)
     cases = [("VGG16", 224, 1000), ("VGG19", 224, 1000)]
     cases += [
@@ -195,10 +210,29 @@ def check_vgg_params(vgg_params: Callable, seed: int = 0) -> None:
     ]
     for config, size, classes in cases:
         case = f"VGG_CONFIGS[{config!r}], image_size={size}, num_classes={classes}"
-        got = call(vgg_params, VGG_CONFIGS[config], image_size=size, num_classes=classes, case=case)
+        got, built = calls_to(
+            vgg_params,
+            [keras.layers.Layer.__init__],
+            VGG_CONFIGS[config],
+            image_size=size,
+            num_classes=classes,
+            case=case,
+        )
+        if built:
+            raise fail(
+                "vgg_params",
+                case,
+                "a count from the configuration alone, nothing built",
+                f"{built} Keras layers built",
+                "the exercise is the arithmetic: count each layer's weights and biases from "
+                "the configuration, without building the network",
+            )
         want = _keras_vgg(config, size, classes).count_params()
         if got != want:
-            hint = "the first dense layer sees (image_size // 32)**2 * 512 inputs."
+            hint = (
+                "the convolutions are right if VGG16 at 224 is: what does the first dense "
+                "layer see after five poolings of this image size?"
+            )
             raise fail("vgg_params", case, f"{want:,} (keras.applications)", got, hint)
     for config, total in PUBLISHED_PARAMS.items():
         case = f"VGG_CONFIGS[{config!r}], image_size=224, num_classes=1000"
