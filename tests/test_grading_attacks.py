@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -250,13 +251,24 @@ ATTACKS = {
 }
 
 
-def _tree_digest() -> str:
-    h = hashlib.sha256()
-    for folder in ("solutions", "labs", "utils"):
-        for path in sorted((ROOT / folder).rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                h.update(path.as_posix().encode() + path.read_bytes())
-    return h.hexdigest()
+#: Files the attacks try to write (compared before and after; other files of the tree may be
+#: edited by whoever works in the checkout meanwhile).
+TARGETS = [
+    ROOT / "solutions" / CONV,
+    ROOT / "labs" / CONV,
+    ROOT / "utils" / "checks" / "convolution.py",
+]
+
+
+def _digests() -> dict:
+    import site
+    import sysconfig
+
+    folders = {sysconfig.get_paths()["purelib"], *site.getsitepackages()}
+    found = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in TARGETS}
+    found["pth files"] = sorted(str(p) for f in folders for p in Path(f).glob("zzz_cheat*"))
+    found["/tmp/pwned"] = Path("/tmp/pwned").exists()
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -267,7 +279,7 @@ def attacked(tmp_path_factory):
         nb.cells += [nbformat.v4.new_code_cell(code) for code in cells]
         (subs / learner).mkdir()
         nbformat.write(nb, str(subs / learner / lab))
-    before = _tree_digest()
+    before = _digests()
     out = tmp_path_factory.mktemp("out")
     grade.grade_folder(subs, out, jobs=2, limits=LIMITS)
     rows = {
@@ -290,9 +302,11 @@ def test_the_attack_earns_nothing(attacked, learner):
     assert row["sandbox"] == sandbox.SANDBOX_BWRAP
 
 
-def test_no_attack_changed_the_course_tree(attacked):
+def test_no_attack_changed_the_course_tree_or_the_installation(attacked):
     _, before, _ = attacked
-    assert _tree_digest() == before
+    after = _digests()
+    assert after == before
+    assert after["pth files"] == [] and after["/tmp/pwned"] is False
 
 
 def test_at_least_ten_classes_of_cheating_are_tried():

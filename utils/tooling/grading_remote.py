@@ -101,6 +101,9 @@ def _sync_model(target, returned) -> None:
     for mine, theirs in pairs:
         mine.trainable = theirs.trainable
     target.set_weights(returned.get_weights())
+    config = returned.get_compile_config() if getattr(returned, "compiled", False) else None
+    if config:  # compiled (again) by the learner's function: the same optimizer, loss, metrics
+        target.compile_from_config(config)
 
 
 def _sync(given, back) -> None:
@@ -165,12 +168,14 @@ class RemoteKernel:
         self.calls = 0
         self.last_seconds = 0.0
 
-    def call(self, name: str, args: tuple, kwargs: dict):
-        """The learner's `name(*args, **kwargs)`, run in the kernel, decoded here."""
+    def call(self, name: str, args: tuple, kwargs: dict, **mode):
+        """The learner's `name(*args, **kwargs)`, run in the kernel, decoded here. `mode`:
+        `mode="dataset_map", repeat=n` maps the function over `args` repeated n times in a
+        tf.data pipeline there (see `grading_harness._dataset_map`)."""
         self.calls += 1
         folder = self.exchange / f"call_{self.calls:04d}"
         folder.mkdir(parents=True)
-        (folder / "call.json").write_text(json.dumps({"name": name}))
+        (folder / "call.json").write_text(json.dumps({"name": name, **mode}))
         harness.dump(
             (_dirs_of(tuple(args)), _dirs_of(dict(kwargs))), folder / "args", results=False
         )
@@ -201,6 +206,8 @@ class RemoteKernel:
             _sync(given, back)
         if any(type(a).__name__ == "KerasTensor" for a in args) and hasattr(result, "layers"):
             return _reconnect(result, args)
+        if harness._is_keras_model(result):
+            return harness.rebind(result, [a for a in args if harness._is_keras_model(a)])
         return result
 
 
@@ -212,6 +219,12 @@ class RemoteFunction:
 
     def __call__(self, *args, **kwargs):
         return self._kernel.call(self.__name__, args, kwargs)
+
+    def map_in_dataset(self, element: tuple, repeat: int) -> list:
+        """The function's outputs inside `tf.data` (traced once, as a pipeline runs it)."""
+        return self._kernel.call(
+            self.__name__, tuple(element), {}, mode="dataset_map", repeat=int(repeat)
+        )
 
     def __getattr__(self, attr):
         raise AttributeError(

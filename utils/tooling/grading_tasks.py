@@ -1,6 +1,6 @@
 """Hidden tests of the exercises that train a network: the grader's data, the grader's clock.
 
-The hidden tests of units 04, 05 and 06 call these with the learner's functions (in the
+The hidden tests of units 04, 05, 06 and 17 call these with the learner's functions (in the
 grader, remote proxies of them; in the solution notebook, the solution's own functions). The
 data, the training recipe and the baseline come from here, never from the notebook's
 globals; every model is evaluated here, on test digits or images the training never used.
@@ -168,3 +168,67 @@ def check_regularisation(build_regularised: Callable, seed: int):
         raise CheckFailed("validation accuracy should be well above chance (0.1)")
     passed("the regularised model closes the gap, measured by the grader")
     return regularised
+
+
+def _mapped(augment: Callable, element: tuple, repeat: int) -> list:
+    """`augment` over `element` repeated inside tf.data: in the learner's kernel when it is a
+    grader's proxy (`map_in_dataset`), here when it is a plain function (the solution)."""
+    if hasattr(type(augment), "map_in_dataset"):
+        return augment.map_in_dataset(element, repeat)
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.from_tensors(tuple(element)).repeat(repeat).map(augment)
+    return [tuple(np.asarray(t) for t in out) for out in ds]
+
+
+def check_augment(augment: Callable, seed: int, n: int = 60) -> None:
+    """Unit 17, exercise 1, as `utils.checks.input_pipeline.check_augment` checks it, with the
+    tf.data part run where the learner's function lives: one eager call, then `n` calls
+    inside `Dataset.map`; every output must be a (maybe mirrored) window of the zero-padded
+    image, with both flip states and at least 5 different shifts."""
+    import tensorflow as tf
+
+    from utils.checks.core import fail
+    from utils.checks.input_pipeline import PAD, _which_window
+
+    rng = np.random.default_rng(seed)
+    h, w = (int(v) for v in rng.integers(8, 13, size=2))
+    image = rng.random((h, w, 3)).astype("float32") + 0.1  # no zeros: padding is visible
+    label = int(rng.integers(0, 10))
+    case = f"image {image.shape} float32, label {label}"
+    out = call(augment, tf.constant(image), tf.constant(label, tf.int64), case=case)
+    if not isinstance(out, tuple | list) or len(out) != 2:
+        raise fail("augment", case, "a pair (image, label)", type(out).__name__)
+    got_image, got_label = (np.asarray(o) for o in out)
+    if got_image.shape != image.shape or got_image.dtype != np.float32:
+        raise fail(
+            "augment", case, f"float32 {image.shape}", f"{got_image.dtype} {got_image.shape}"
+        )
+    if int(got_label) != label:
+        raise fail("augment", case, f"label {label} unchanged", int(got_label))
+    outputs = _mapped(augment, (image, np.int64(label)), n)
+    if len(outputs) != n:
+        raise fail("augment", f"{n} calls inside Dataset.map", n, len(outputs))
+    keys = []
+    for i, (a, b) in enumerate(outputs):
+        key = _which_window(np.asarray(a), image) if np.shape(a) == image.shape else None
+        if key is None:
+            raise fail(
+                "augment",
+                f"call #{i} inside Dataset.map, {case}",
+                f"the image shifted by at most {PAD} pixels (zeros fill the gap), maybe mirrored",
+                "an image that is no such window",
+            )
+        if int(b) != label:
+            raise fail("augment", f"call #{i} inside Dataset.map", label, int(b))
+        keys.append(key)
+    flips, shifts = {k[0] for k in keys}, {k[1:] for k in keys}
+    if len(flips) < 2 or len(shifts) < 5:
+        raise fail(
+            "augment",
+            f"{n} calls inside Dataset.map",
+            f"both flip states and >= 5 different shifts (of {(2 * PAD + 1) ** 2})",
+            f"flips {sorted(flips)}, {len(shifts)} different shifts",
+            "use TensorFlow's random ops; NumPy/Python randomness is frozen when tf.data traces",
+        )
+    passed(f"augment: shifted and mirrored windows, random in each of {n} calls inside tf.data")
