@@ -248,6 +248,25 @@ ATTACKS = {
         ],
         (2, 3),
     ),
+    # 16. loops where the exercise asks for one matrix product: the check counts the Python
+    # lines the learner's code runs, in the kernel, where that code runs
+    "loops-not-vectorised": (
+        "03_conv_as_gemm.ipynb",
+        [
+            "import numpy as np\n"
+            "def conv2d_gemm(x, w, b, stride=1, pad=0):\n"
+            "    x = np.pad(x, ((pad, pad), (pad, pad), (0, 0)))\n"
+            "    kh, kw, _, f = w.shape\n"
+            "    oh, ow = (x.shape[0] - kh) // stride + 1, (x.shape[1] - kw) // stride + 1\n"
+            "    out = np.zeros((oh, ow, f), dtype=np.result_type(x, w))\n"
+            "    for i in range(oh):\n"
+            "        for j in range(ow):\n"
+            "            win = x[i * stride : i * stride + kh, j * stride : j * stride + kw]\n"
+            "            out[i, j] = np.tensordot(win, w, axes=3) + b\n"
+            "    return out"
+        ],
+        (2,),
+    ),
 }
 
 

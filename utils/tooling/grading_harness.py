@@ -374,6 +374,37 @@ def run_pipeline(build, args: tuple, delay: float, epochs: int, keep: bool) -> d
     }
 
 
+def traced(fn, args, kwargs) -> dict:
+    """fn(*args, **kwargs) under a line tracer: its result and the number of Python lines run
+    outside the standard library, the installed packages and this file (the learner's code),
+    for checks that count them (unit 03's "no loop over output positions")."""
+    import sys
+    import sysconfig
+
+    skip = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")})
+    count = 0
+
+    def local(frame, event, arg):
+        nonlocal count
+        if event == "line":
+            count += 1
+        return local
+
+    def tracer(frame, event, arg):
+        file = frame.f_code.co_filename
+        if file.startswith(skip) or file.startswith("<frozen") or file == __file__:
+            return None
+        return local
+
+    previous = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        result = fn(*args, **kwargs)
+    finally:
+        sys.settrace(previous)
+    return {"result": result, "lines": count}
+
+
 def _syncable(value) -> bool:
     """Arguments a function may change in place, sent back after the call: models (their
     trainable flags, weights), arrays (so that "do not change the input" is checked),
@@ -401,6 +432,8 @@ def serve(namespace: dict, call_dir: str) -> None:
     try:
         if spec.get("mode") == "dataset_map":
             result = _dataset_map(fn, args, int(spec["repeat"]))
+        elif spec.get("mode") == "traced":
+            result = traced(fn, args, kwargs)
         elif spec.get("mode") == "pipeline":
             result = run_pipeline(
                 fn, args, float(spec["delay"]), int(spec["epochs"]), bool(spec["keep"])

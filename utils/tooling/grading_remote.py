@@ -19,6 +19,7 @@ import builtins
 import importlib
 import json
 import shutil
+import sys
 import time
 import zipfile
 from pathlib import Path
@@ -218,7 +219,19 @@ class RemoteFunction:
         self._kernel, self.__name__, self.__qualname__ = kernel, name, name
 
     def __call__(self, *args, **kwargs):
-        return self._kernel.call(self.__name__, args, kwargs)
+        tracer = sys.gettrace()
+        if tracer is None:
+            return self._kernel.call(self.__name__, args, kwargs)
+        # A check is counting the Python lines the learner's code runs (sys.settrace): the
+        # grader's own machinery is not traced, the function runs traced in the kernel, and
+        # as many lines as it ran there are replayed here, under the check's tracer.
+        sys.settrace(None)
+        try:
+            out = self._kernel.call(self.__name__, args, kwargs, mode="traced")
+        finally:
+            sys.settrace(tracer)
+        _replay_lines(int(out["lines"]))
+        return out["result"]
 
     def map_in_dataset(self, element: tuple, repeat: int) -> list:
         """The function's outputs inside `tf.data` (traced once, as a pipeline runs it)."""
@@ -238,6 +251,13 @@ class RemoteFunction:
 
     def __repr__(self) -> str:
         return f"<learner function {self.__name__}>"
+
+
+def _replay_lines(n: int) -> None:
+    """Run `n` traced lines, give or take one (a check's line tracer counts them as the
+    learner's): the loop runs 2 lines per turn plus its last test."""
+    for _ in range(max(0, (n - 1) // 2)):
+        pass
 
 
 def free_names(source: str) -> list[str]:
