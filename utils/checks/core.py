@@ -39,6 +39,16 @@ KNOWN_ERRORS: list[tuple[str, str]] = [
         "one that matches your labels?",
     ),
     (
+        r"(?i)Concatenate. layer requires inputs with matching shapes",
+        "hint: the tensors reaching Concatenate differ in height or width: a branch or a "
+        "skip that should keep the size changes it (its stride, its padding)?",
+    ),
+    (
+        r"(?i)Inputs have incompatible shapes",
+        "hint: the tensors reaching Add (or another merge) differ in shape: is the shortcut "
+        "brought to the branch's size (its stride, its number of filters)?",
+    ),
+    (
         r"(?i)expected axis -1 of input shape to have value|incompatible with the layer",
         "hint: a layer received an input of another shape than it was built for: compare the "
         "input shape (height, width, channels last) with the one the exercise gives.",

@@ -386,6 +386,15 @@ def check_deep_net(deep_net: Callable, seed: int = 0) -> None:
         adds = len(_layers(model, "Add"))
         if adds != (n if residual else 0):
             raise fail("deep_net", case, f"{n if residual else 0} Add layers", f"{adds}")
+        from utils.checks.models import check_nonlinear, children
+
+        feeding_add = [
+            c
+            for c in _layers(model, "Conv2D")
+            if any(type(k).__name__ == "Add" for k in children(model, c))
+        ]
+        inner = [c for c in _layers(model, "Conv2D") if c not in feeding_add]
+        check_nonlinear(model, inner, "deep_net", case, "every convolution not feeding Add")
         # every block's kernels zeroed and biases set to -0.1: each block's branch outputs -0.1
         # everywhere; plain -> relu(-0.1) = 0 passes nothing; residual -> h = relu(h - 0.1)
         convs = _layers(model, "Conv2D")
