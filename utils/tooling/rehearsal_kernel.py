@@ -239,10 +239,17 @@ def _patch_registry() -> None:
         )
 
 
-def write_record(*_args) -> None:
-    """Write RECORD, with the peak RSS so far, to `$COURSE_REHEARSAL_RECORD`."""
+def write_record(result=None) -> None:
+    """Write RECORD, with the peak RSS so far, to `$COURSE_REHEARSAL_RECORD`.
+
+    result: IPython's ExecutionResult of the cell just run; the cells that raised the peak are
+    kept in RECORD["peak_by_cell"] as [execution count, peak MiB] (where the memory goes).
+    """
     path = os.environ.get("COURSE_REHEARSAL_RECORD")
-    RECORD["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB -> MiB
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB -> MiB
+    if result is not None and peak > RECORD["peak_rss_mb"] + 256:
+        RECORD.setdefault("peak_by_cell", []).append([result.execution_count, round(peak)])
+    RECORD["peak_rss_mb"] = peak
     if path:
         tmp = f"{path}.tmp"
         with open(tmp, "w") as f:
