@@ -269,12 +269,38 @@ def load(folder: Path, *, load_model, max_bytes: int = MAX_BYTES):
 # ---------------------------------------------------------------------------- kernel side
 
 
+def _course_classes(config) -> dict:
+    """The course's own layer classes (`utils.*`) a model config names, imported here."""
+    import importlib
+
+    found, stack = {}, [config]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            module = str(item.get("module", ""))
+            if module.startswith("utils.") and "class_name" in item:
+                cls = getattr(importlib.import_module(module), item["class_name"], None)
+                if cls is not None:
+                    found[item["class_name"]] = cls
+            stack += list(item.values())
+        elif isinstance(item, list):
+            stack += item
+    return found
+
+
 def _kernel_load_model(path):
+    import zipfile
+
     import keras
 
-    if Path(path).suffix == ".json":
-        return keras.models.model_from_json(Path(path).read_text())
-    return keras.saving.load_model(path, safe_mode=True)
+    path = Path(path)
+    if path.suffix == ".json":
+        text = path.read_text()
+        with keras.saving.custom_object_scope(_course_classes(json.loads(text))):
+            return keras.models.model_from_json(text)
+    with zipfile.ZipFile(path) as archive:
+        custom = _course_classes(json.loads(archive.read("config.json")))
+    return keras.saving.load_model(path, custom_objects=custom, safe_mode=True)
 
 
 def _symbolic(fn, args, kwargs):

@@ -101,7 +101,11 @@ def _sync_model(target, returned) -> None:
     pairs = zip(target._flatten_layers(), returned._flatten_layers(), strict=False)
     for mine, theirs in pairs:
         mine.trainable = theirs.trainable
-    target.set_weights(returned.get_weights())
+    try:
+        target.set_weights(returned.get_weights())
+    except AttributeError:  # a model built without weights (utils.model_report.without_weights)
+        if any(getattr(v, "_value", 1) is not None for v in target.weights):
+            raise
     config = returned.get_compile_config() if getattr(returned, "compiled", False) else None
     if config:  # compiled (again) by the learner's function: the same optimizer, loss, metrics
         target.compile_from_config(config)
