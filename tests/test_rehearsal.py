@@ -25,6 +25,7 @@ def test_mnist_stand_in_has_keras_layout(tmp_path):
         assert f["x_test"].shape == (10_000, 28, 28)
         assert f["y_train"].dtype == np.uint8 and set(np.unique(f["y_train"])) == set(range(10))
         assert f["x_train"].std() > 10  # not a blank image set
+        assert 0.6 < (f["x_train"] == 0).mean() < 0.95  # ink on a black background, as MNIST
 
 
 def test_cifar10_stand_in_read_by_the_real_reader(tmp_path):
