@@ -15,6 +15,7 @@ PYTEST_ARGS ?=
 
 .PHONY: help install lab test unit lint fmt labs solutions bench grade lock clean site site-check browser
 .PHONY: sandbox grade-merge test-grading release
+.PHONY: rehearse
 
 help:
 	@echo "make lab        install (first time) and start JupyterLab on the course"
@@ -25,6 +26,7 @@ help:
 	@echo "make solutions  execute solutions/ in the smoke profile and store their outputs"
 	@echo "make bench      run the speed benchmarks and print their tables"
 	@echo "make test-colab every lecture and solution alone, in Colab's versions (Python 3.12)"
+	@echo "make rehearse   run every notebook's full profile offline: memory, work, T4 time"
 	@echo "make site       build the course website into build/site/"
 	@echo "make site-check build the website if needed and check it in headless Chromium"
 	@echo "make grade SUBMISSIONS=dir [OUT=dir]  grade learners' labs: OUT/grades.csv + feedback"
@@ -105,6 +107,11 @@ bench: $(STAMP)
 .PHONY: test-colab
 test-colab: $(STAMP)
 	$(PY) -m utils.tooling.colab $(NB)
+
+# The full profile of every lecture and solution, offline: stand-in data of the full sets'
+# sizes, untrained weights, a few steps per epoch; prints seconds, peak RSS, work, T4 estimate.
+rehearse: $(STAMP)
+	COURSE_REHEARSE=1 $(PY) -m pytest tests/test_rehearsal.py -m rehearsal -s -q -p no:cacheprovider
 
 unit: $(STAMP)
 	$(PY) -m pytest tests -m "not notebook and $(OWN_TARGET_MARKERS)" $(PYTEST_ARGS)
