@@ -22,6 +22,7 @@ from collections.abc import Callable
 import numpy as np
 
 from utils.checks.core import CheckFailed, call, fail, passed
+from utils.checks.models import check_nonlinear
 from utils.published import KERAS_EFFICIENTNET
 
 #: The paper's constants (Tan & Le, 2019): depth alpha, width beta, resolution gamma.
@@ -86,6 +87,8 @@ def check_dense_block(dense_block: Callable, n_cases: int = 4, seed: int = 0) ->
     for h, w, c_in, n_layers, k in dense_block_cases(n_cases, seed):
         case = f"input (batch, {h}, {w}, {c_in}), n_layers={n_layers}, growth_rate={k}"
         _, model = _keras_model(dense_block, name, case, (h, w, c_in), n_layers, k)
+        bns = _layers_of(model, "BatchNormalization")
+        check_nonlinear(model, bns, name, case, "every batch normalisation (BN -> ReLU -> conv)")
         want_shape = (h, w, c_in + n_layers * k)
         got_shape = tuple(model.output.shape[1:])
         if got_shape != want_shape:
@@ -167,6 +170,8 @@ def check_transition_layer(transition_layer: Callable, n_cases: int = 4, seed: i
             "compression left at its default" if theta is None else f"compression={theta}"
         )
         _, model = _keras_model(transition_layer, name, case, (h, w, c), **kwargs)
+        bns = _layers_of(model, "BatchNormalization")
+        check_nonlinear(model, bns, name, case, "the batch normalisation (BN -> ReLU -> conv)")
         c_out = int(c * theta_used)
         want_shape = (h // 2, w // 2, c_out)
         got_shape = tuple(model.output.shape[1:])
