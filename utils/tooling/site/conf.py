@@ -32,6 +32,9 @@ html_last_updated_fmt = None
 html_copy_source = False
 html_show_sourcelink = False
 nb_execution_mode = "off"
-nb_output_stderr = "remove-warn"
+# warnings a cell printed are part of its run: shown, as Jupyter shows them
+nb_output_stderr = "show"
+# GitHub's anchors for headings, so the README's `](#on-colab)` links work on the home page
+myst_heading_anchors = 3
 myst_enable_extensions = ["dollarmath", "amsmath"]
 suppress_warnings = ["myst.header"]

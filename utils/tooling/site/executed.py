@@ -23,8 +23,9 @@ TEST_RUNS = Path("build") / "executed"
 OWN_RUNS = Path("build") / "site-executed"
 PROFILE = "smoke"
 #: TensorFlow's oneDNN path crashes the kernel (`double free or corruption`) on some AVX-512
-#: CPUs for strided convolutions' input gradients; the kernels run without it.
-KERNEL_ENV = {"TF_ENABLE_ONEDNN_OPTS": "0"}
+#: CPUs for strided convolutions' input gradients; the kernels run without it, and without
+#: TensorFlow's C++ log lines on the build's terminal.
+KERNEL_ENV = {"TF_ENABLE_ONEDNN_OPTS": "0", "TF_CPP_MIN_LOG_LEVEL": "3"}
 
 
 @dataclass(frozen=True)

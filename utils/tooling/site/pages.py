@@ -14,11 +14,13 @@ from dataclasses import dataclass
 
 import nbformat
 
-from utils.course import colab_url
+from utils.course import BRANCH, REPOSITORY, colab_url
 
 #: The Colab badge that `make fmt` puts in every notebook's first cell (its image is on the web).
 BADGE = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)\n*")
 ZIP_NAME = "cnn-course-notebooks.zip"
+#: The README's sections that the home page shows, in this order.
+README_SECTIONS = ("Start", "On Colab", "Two profiles, one notebook")
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ def run_note(profile: str, seconds: float | None, origin: str) -> str:
         f"(by `{origin}`), {took}. The {profile} profile uses offline data and few epochs, so "
         "its figures and scores differ from a full run's. Opened from Colab or a clone, the notebook "
         "starts in the **full** profile: the real data set and epochs "
-        "(see [the two profiles](#profiles)).\n"
+        "(see [the two profiles](../index.md#two-profiles-one-notebook)).\n"
         "```"
     )
 
@@ -112,6 +114,23 @@ def readme_section(readme: str, heading: str) -> str:
     return match.group(1).strip()
 
 
+def heading_anchor(heading: str) -> str:
+    """The anchor GitHub (and MyST, with `myst_heading_anchors`) gives a heading."""
+    slug = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return slug.replace(" ", "-")
+
+
+def local_anchors_only(markdown: str, anchors: set[str]) -> str:
+    """`markdown` with every `](#anchor)` link that is not in `anchors` pointed at the README
+    on GitHub, where that section is (the home page shows only some of the README)."""
+    readme = f"{REPOSITORY}/blob/{BRANCH}/README.md"
+    return re.sub(
+        r"\]\(#([\w-]+)\)",
+        lambda m: m.group(0) if m.group(1) in anchors else f"]({readme}#{m.group(1)})",
+        markdown,
+    )
+
+
 def readme_intro(readme: str) -> str:
     """The README's paragraphs between its title and its first `## ` heading."""
     body = readme.split("\n", 1)[1]
@@ -131,38 +150,35 @@ def _toctree(caption: str, docs: list[str]) -> str:
 
 
 def home_page(readme: str, units: list[Unit]) -> str:
-    """index.md: what the course is, who it is for, how to start, the two profiles."""
+    """index.md: what the course is, who it is for, how to start (locally and on Colab), the
+    two profiles: the README's own words, so the two never disagree."""
     first = units[0]
-    return (
-        "\n\n".join(
-            [
-                "# Convolutional Neural Networks with Keras 3",
-                _page_links(units),
-                readme_intro(readme),
-                "## Who it is for",
-                "- **Learners**: work through the units in order. For each, read and run the "
-                "lecture (its page here shows the outputs of a run), then do the lab: its "
-                "exercises check themselves. Start with "
-                f"[{first.lecture_title}](lectures/{first.stem}.ipynb); the "
-                "[syllabus](syllabus.md) lists every unit.\n"
-                "- **Instructors**: the repository also holds the solution notebooks, the test "
-                "suite and a grader for learners' labs; its README describes them.",
-                "## Start",
-                readme_section(readme, "Start"),
-                "(profiles)=\n## Two profiles, one notebook",
-                readme_section(readme, "Two profiles, one notebook"),
-                "## On this site",
-                f"- [Syllabus](syllabus.md): the {len(units)} units in order, with their lectures, "
-                "labs, Colab links and downloads.\n"
-                "- [Run times](runtimes.md): how long each lecture took to execute for this site.\n"
-                "- The search box (top left) searches every lecture and lab.",
-                _toctree("Course", ["syllabus", "runtimes"]),
-                _toctree("Lectures", [f"lectures/{u.stem}" for u in units]),
-                _toctree("Labs", [f"labs/{u.stem}" for u in units]),
-            ]
-        )
-        + "\n"
+    text = "\n\n".join(
+        [
+            "# Convolutional Neural Networks with Keras 3",
+            _page_links(units),
+            readme_intro(readme),
+            "## Who it is for",
+            "- **Learners**: work through the units in order. For each, read and run the "
+            "lecture (its page here shows the outputs of a run), then do the lab: its "
+            "exercises check themselves. Start with "
+            f"[{first.lecture_title}](lectures/{first.stem}.ipynb); the "
+            "[syllabus](syllabus.md) lists every unit.\n"
+            "- **Instructors**: the repository also holds the solution notebooks, the test "
+            "suite and a grader for learners' labs; its README describes them.",
+            *[f"## {h}\n\n{readme_section(readme, h)}" for h in README_SECTIONS],
+            "## On this site",
+            f"- [Syllabus](syllabus.md): the {len(units)} units in order, with their lectures, "
+            "labs, Colab links and downloads.\n"
+            "- [Run times](runtimes.md): how long each lecture took to execute for this site.\n"
+            "- The search box (top left) searches every lecture and lab.",
+            _toctree("Course", ["syllabus", "runtimes"]),
+            _toctree("Lectures", [f"lectures/{u.stem}" for u in units]),
+            _toctree("Labs", [f"labs/{u.stem}" for u in units]),
+        ]
     )
+    headings = [line.lstrip("#") for line in text.splitlines() if line.startswith("## ")]
+    return local_anchors_only(text, {heading_anchor(h) for h in headings}) + "\n"
 
 
 def syllabus_page(units: list[Unit]) -> str:
