@@ -214,6 +214,7 @@ def rehearse(
     from utils.data.registry import get
     from utils.tooling import fake_data
 
+    work = Path(work).resolve()  # the kernels run in the notebooks' folders
     work.mkdir(parents=True, exist_ok=True)
     data = work / "data"
     t0 = time.perf_counter()
