@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import re
 import shutil
 import tempfile
 import threading
@@ -48,6 +49,8 @@ CHROMIUM_FLAGS = [
 ]
 UNITS = [p.name for p in nbfiles.course_notebooks("notebooks")]
 SCREENSHOT_LECTURE = "05_lenet.ipynb"
+#: Inline or display math in a markdown cell ($x$, $$...$$).
+MATH = re.compile(r"\$[^$\s][^$]*\$")
 
 #: What the page looks like once loaded: every image with its natural size, every link and
 #: every resource it asked for, and its visible text.
@@ -61,6 +64,7 @@ return {
              .map(e => abs(e.getAttribute('src') || e.getAttribute('href'))),
   colab: [...document.querySelectorAll('a.course-colab')].map(a => a.href),
   download: [...document.querySelectorAll('a.course-download')].map(a => a.href),
+  math: document.querySelectorAll('mjx-container').length,
   search: document.querySelectorAll('input[name=q], form[action*=search]').length,
   rows: [...document.querySelectorAll('table tr')].map(r => [...r.cells].map(c => c.innerText.trim())),
   text: document.body.innerText,
@@ -138,7 +142,13 @@ def _load(driver, url: str) -> dict:
         if ready:
             break
         time.sleep(0.2)
-    time.sleep(0.3)  # let MathJax and the theme's scripts report their errors, if any
+    driver.set_script_timeout(20)
+    driver.execute_async_script(  # MathJax typesets after the load: wait for it, if present
+        "const done = arguments[arguments.length - 1];"
+        "const p = window.MathJax && MathJax.startup && MathJax.startup.promise;"
+        "p ? p.then(() => done(true), () => done(false)) : done(null);"
+    )
+    time.sleep(0.3)  # let the theme's scripts report their errors, if any
     state = driver.execute_script(PAGE_STATE_JS)
     state["console"] = [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
     driver.execute_script("window.scrollTo(0, 0);")
@@ -247,7 +257,11 @@ def test_lecture_pages_show_every_figure_of_their_run_and_say_which_run(visits):
         shown = [i for i in state["images"] if i["output"] and i["width"] > 0]
         assert len(shown) >= expected, f"{name}: {len(shown)} figures shown of {expected} run"
         assert "come from a run of the notebook in the smoke profile" in state["text"], name
-    # the lectures do have figures: the count above is not vacuous
+        nb = nbformat.read(str(STAGED / "lectures" / name), as_version=4)
+        if any(MATH.search(c.source) for c in nb.cells if c.cell_type == "markdown"):
+            assert state["math"], f"{name}: its formulas were not typeset by MathJax"
+    # the lectures do have figures and formulas: the checks above are not vacuous
+    assert sum(visits[f"lectures/{n.removesuffix('.ipynb')}.html"]["math"] for n in UNITS)
     assert sum(_image_outputs(STAGED / "lectures" / n) for n in UNITS) >= len(UNITS)
 
 
