@@ -131,3 +131,43 @@ EXERCISES = {
         right={"windows-einsum": conv_backward_windows},
     ),
 }
+
+
+def _network(relu=True, pool="max", loss_scale=1.0, conv_db="sum"):
+    """The shallow CNN's loss_and_grads from this module's pieces; arguments make mistakes."""
+    from utils.shallow_cnn import (
+        conv_forward,
+        dense_backward,
+        dense_forward,
+        maxpool_forward,
+        relu_backward,
+        relu_forward,
+    )
+
+    def loss_and_grads(params, x, y):
+        pad = params["w1"].shape[0] // 2
+        a1 = conv_forward(x, params["w1"], params["b1"], pad)
+        r1 = relu_forward(a1)
+        m1 = maxpool_forward(r1, 2)
+        loss, dscores = sce_scipy(dense_forward(m1, params["w2"], params["b2"]), y)
+        dm1, dw2, db2 = dense_backward(dscores * loss_scale, m1, params["w2"])
+        dr1 = maxpool_backward_mask(dm1, r1, 2) if pool == "max" else _maxpool_spread(dm1, r1, 2)
+        da1 = relu_backward(dr1, a1) if relu else dr1
+        _, dw1, db1 = (conv_backward_windows if conv_db == "sum" else _conv_db_mean)(
+            da1, x, params["w1"], pad
+        )
+        return loss * loss_scale, {"w1": dw1, "b1": db1, "w2": dw2, "b2": db2}
+
+    return loss_and_grads
+
+
+EXERCISES["check_network_backward"] = Exercise(
+    run=backprop.check_network_backward,
+    wrong={
+        "relu-backward-skipped": (_network(relu=False), r"grads\['(w1|b1)'\]"),
+        "pool-gradient-spread": (_network(pool="avg"), r"grads\['(w1|b1)'\]"),
+        "summed-loss": (_network(loss_scale=7.0), r"loss|times the expected"),
+        "conv-bias-mean": (_network(conv_db="mean"), r"grads\['b1'\]"),
+    },
+    right={"from-the-catalogue-pieces": _network()},
+)
