@@ -88,6 +88,13 @@ def _plan(x, batch_size, steps_given, split: float = 0.0):
     return batches, images
 
 
+def _keep_batch_size(p: dict) -> None:
+    """Give array input its default batch size of 32 explicitly: with `steps` set and no
+    batch size, Keras sizes one batch to hold the whole array (a 1,000-image batch)."""
+    if p.get("batch_size") is None and _n_samples(p.get("x")) is not None:
+        p["batch_size"] = 32
+
+
 def _macs(model) -> int | None:
     try:
         from utils.macs import count_macs
@@ -137,6 +144,7 @@ def _patch_model() -> None:
             p["validation_steps"] = _steps()
         if steps:
             p["steps_per_epoch"] = min(steps, _steps())
+        _keep_batch_size(p)
         _IN_FIT.append(self)  # fit validates through evaluate: counted here, not there
         try:
             history = fit(*a.args, **a.kwargs)
@@ -163,6 +171,7 @@ def _patch_model() -> None:
         steps, images = _plan(p["x"], p["batch_size"], p["steps"])
         if steps:
             p["steps"] = min(steps, _steps())
+        _keep_batch_size(p)
         result = evaluate(*a.args, **a.kwargs)
         if _IN_FIT:
             return result
@@ -186,6 +195,7 @@ def _patch_model() -> None:
         capped = bool(steps and n is not None and steps > _steps())
         if capped:
             p["steps"] = _steps()
+        _keep_batch_size(p)
         result = predict(*a.args, **a.kwargs)
         RECORD["calls"].append(
             {"kind": "predict", "model": self.name, "images": images, "macs_per_image": _macs(self)}
