@@ -88,6 +88,7 @@ def _notebook_of(nodeid: str) -> str | None:
     return Path(nodeid.split("::")[0]).name if ".ipynb::" in nodeid else None
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's worker reads the groups from the markers
 def pytest_collection_modifyitems(config, items):
     """Keep each solution's cells on one worker; start the notebooks first, then the rest."""
 
