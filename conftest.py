@@ -88,6 +88,15 @@ def _notebook_of(nodeid: str) -> str | None:
     return Path(nodeid.split("::")[0]).name if ".ipynb::" in nodeid else None
 
 
+def _set_nodeid(item, nodeid: str) -> None:
+    if hasattr(item, "_id"):  # pytest >= 9.2
+        from _pytest.nodeid import coerce_node_id
+
+        item._id = coerce_node_id(nodeid)
+    else:
+        item._nodeid = nodeid
+
+
 @pytest.hookimpl(tryfirst=True)  # before xdist's worker reads the groups from the markers
 def pytest_collection_modifyitems(config, items):
     """Keep each solution's cells on one worker; start the notebooks first, then the rest."""
@@ -99,10 +108,14 @@ def pytest_collection_modifyitems(config, items):
             return 1  # lectures, blank labs, other notebook executions
         return 2
 
-    for item in items:
-        name = _notebook_of(item.nodeid)
-        if name:
-            item.add_marker(pytest.mark.xdist_group(name=name))
+    # `--dist loadgroup` sends the items whose node ids end in the same `@group` to one worker.
+    # xdist 3.8's own hook appends that suffix by assigning `item._nodeid`, which pytest 9.2 no
+    # longer reads (it keeps the id in `item._id`), so the suffix is set here, both ways.
+    if getattr(config.option, "loadgroup", False):
+        for item in items:
+            name = _notebook_of(item.nodeid)
+            if name and "@" not in item.nodeid:
+                _set_nodeid(item, f"{item.nodeid}@{name}")
     items.sort(key=weight)  # stable: the order within each kind is kept
 
 
