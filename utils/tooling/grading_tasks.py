@@ -323,4 +323,4 @@ def check_pipeline(build_pipeline: Callable, seed: int, n: int = 70, batch_size:
             "at least 1.5x faster than a sequential, uncached pipeline",
             f"{max(ratios):.2f}x (best of two attempts)",
         )
-    passed(f"{name}: batches, shuffling, cache, parallel maps, prefetch; {max(ratios):.1f}x faster")
+    passed(f"{name}: batches, shuffling, cache, parallel maps, prefetch; at least 1.5x faster")
