@@ -67,7 +67,7 @@ OWN_TARGET_MARKERS := not site and not grading and not rehearsal
 # Parallel workers for `make test` (pytest-xdist); each solution's cells stay on one worker.
 TEST_JOBS ?= auto
 
-test: lint
+test: lint sandbox
 	$(PY) -m pytest tests solutions --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg \
 		--nbval-kernel-name course-other-cpu -p no:cacheprovider -n $(TEST_JOBS) \
 		--dist loadgroup -m "$(OWN_TARGET_MARKERS)" $(PYTEST_ARGS)
