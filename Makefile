@@ -99,7 +99,7 @@ release: $(STAMP)
 	$(PY) -m utils.tooling release "$(OUT)" $(if $(RELEASE_REPO),--repo $(RELEASE_REPO),)
 
 bench: $(STAMP)
-	$(PY) -m utils.benchmarks
+	$(PY) -m utils.tooling bench
 
 # Colab as learners meet it: a fresh Python 3.12 venv with Colab's versions
 # (requirements-colab.txt), the course wheel installed as the setup cell does, no

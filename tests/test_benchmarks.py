@@ -9,14 +9,14 @@ import nbformat
 import numpy as np
 import pytest
 
-from utils.benchmarks import __main__ as bench_main
-from utils.benchmarks import conv
 from utils.checks.convolution import _reference_conv2d, conv2d_cases
+from utils.measure import conv_speed
+from utils.tooling import bench as bench_main
 from utils.tooling import nbfiles
 
-SOLUTION = nbfiles.root() / conv.DEFAULT_NOTEBOOK
-LOOPS_SOLUTION = nbfiles.root() / conv.LOOPS_NOTEBOOK
-TINY = conv.SIZES["tiny"]["layer"]
+SOLUTION = nbfiles.root() / bench_main.DEFAULT_NOTEBOOK
+LOOPS_SOLUTION = nbfiles.root() / bench_main.LOOPS_NOTEBOOK
+TINY = conv_speed.SIZES["tiny"]["layer"]
 
 
 def _notebook(tmp_path, *sources, name="lab.ipynb"):
@@ -41,7 +41,7 @@ def conv2d_gemm(x, w, b, stride, padding):
 
 
 def _loops():
-    return conv.load_functions(LOOPS_SOLUTION, ("conv2d_loops",))["conv2d_loops"]
+    return bench_main.load_functions(LOOPS_SOLUTION, ("conv2d_loops",))["conv2d_loops"]
 
 
 def test_the_loop_convolution_of_unit_01_matches_scipy():
@@ -61,14 +61,14 @@ def test_the_layer_counts_its_macs_and_makes_float32_tensors():
 
 @pytest.mark.parametrize("stride, padding", [(1, 0), (1, 1), (2, 1), (2, 2)])
 def test_keras_reference_handles_every_padding(stride, padding):
-    x, w, b = conv.ConvLayer(7, 6, 2, 3, k=3, stride=stride, padding=padding).tensors()
-    got = conv.keras_conv(x, w, b, stride, padding)()
+    x, w, b = conv_speed.ConvLayer(7, 6, 2, 3, k=3, stride=stride, padding=padding).tensors()
+    got = conv_speed.keras_conv(x, w, b, stride, padding)()
     want = _reference_conv2d(x.astype(float), w.astype(float), b, stride, padding)
     np.testing.assert_allclose(got, want, atol=1e-5)
 
 
 def test_the_solution_notebook_is_loaded_without_running_its_checks():
-    fns = conv.load_functions(SOLUTION)
+    fns = bench_main.load_functions(SOLUTION)
     assert set(fns) == {"im2col", "conv2d_gemm"}
     x, w, b = TINY.tensors()
     got = fns["conv2d_gemm"](x, w, b, TINY.stride, TINY.padding)
@@ -84,22 +84,22 @@ def test_only_imports_and_definitions_are_executed(tmp_path):
         "!echo shell lines are skipped",
         GEMM_BY_SCIPY,
     )
-    fns = conv.load_functions(path)
+    fns = bench_main.load_functions(path)
     assert fns["im2col"].__name__ == "im2col"
 
 
 def test_missing_and_unparsable_notebooks_are_reported(tmp_path):
-    with pytest.raises(conv.LearnerCodeError, match="no notebook"):
-        conv.load_functions(tmp_path / "nowhere.ipynb")
+    with pytest.raises(conv_speed.LearnerCodeError, match="no notebook"):
+        bench_main.load_functions(tmp_path / "nowhere.ipynb")
     path = _notebook(tmp_path, "def im2col(x):\n    return x", "def conv2d_gemm(:\n")
-    with pytest.raises(conv.LearnerCodeError, match="defines no conv2d_gemm.*cell 1"):
-        conv.load_functions(path)
+    with pytest.raises(conv_speed.LearnerCodeError, match="defines no conv2d_gemm.*cell 1"):
+        bench_main.load_functions(path)
 
 
 def test_compare_on_a_tiny_layer():
     out = io.StringIO()
-    fns = conv.load_functions(SOLUTION)
-    result = conv.compare(
+    fns = bench_main.load_functions(SOLUTION)
+    result = conv_speed.compare(
         TINY,
         fns["conv2d_gemm"],
         loops=_loops(),
@@ -121,7 +121,7 @@ def test_compare_on_a_tiny_layer():
     )
     targets = result.targets()
     assert len(targets) == 3 and all(isinstance(ok, bool) for ok, _ in targets)
-    table = conv.format_table(result)
+    table = conv_speed.format_table(result)
     for word in ("Keras Conv2D", "im2col + GEMM", "Python loops*", "NumPy matmul", "Targets"):
         assert word in table
     assert table.count("PASS") + table.count("MISS") == 3
@@ -129,9 +129,11 @@ def test_compare_on_a_tiny_layer():
 
 def test_a_wrong_gemm_is_refused(tmp_path):
     wrong = GEMM_BY_SCIPY.replace("+ b)", "- b)")
-    fns = conv.load_functions(_notebook(tmp_path, wrong))
-    with pytest.raises(conv.LearnerCodeError, match="disagrees with Keras"):
-        conv.compare(TINY, fns["conv2d_gemm"], loops=_loops(), matmul_n=32, min_time=0.0, out=None)
+    fns = bench_main.load_functions(_notebook(tmp_path, wrong))
+    with pytest.raises(conv_speed.LearnerCodeError, match="disagrees with Keras"):
+        conv_speed.compare(
+            TINY, fns["conv2d_gemm"], loops=_loops(), matmul_n=32, min_time=0.0, out=None
+        )
 
 
 def _functions_of(source: str) -> dict:
@@ -144,21 +146,21 @@ def test_compare_reads_no_notebook_and_refuses_wrong_loops(tmp_path, monkeypatch
     """compare uses only the functions it is given, as in a notebook opened alone on Colab:
     from an empty folder, with every way of reading a notebook disabled."""
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(conv, "load_functions", None)
-    monkeypatch.setattr(conv, "_default_notebook", None)
+    monkeypatch.setattr(bench_main, "load_functions", None)
+    monkeypatch.setattr(bench_main, "_default_notebook", None)
     gemm = _functions_of(GEMM_BY_SCIPY)["conv2d_gemm"]
 
     def loops(x, w, b, stride, padding):
         return _reference_conv2d(x, w, b, stride, padding)
 
-    result = conv.compare(TINY, gemm, loops=loops, matmul_n=32, min_time=0.0, out=None)
+    result = conv_speed.compare(TINY, gemm, loops=loops, matmul_n=32, min_time=0.0, out=None)
     assert result.timings["loops"].rel_error < 1e-5 and result.timings["gemm"].rel_error < 1e-5
 
     def wrong_loops(x, w, b, stride, padding):
         return _reference_conv2d(x, w, b, stride, padding) + 1.0
 
-    with pytest.raises(conv.LearnerCodeError, match="wrong_loops.*disagrees with Keras"):
-        conv.compare(TINY, gemm, loops=wrong_loops, matmul_n=32, min_time=0.0, out=None)
+    with pytest.raises(conv_speed.LearnerCodeError, match="wrong_loops.*disagrees with Keras"):
+        conv_speed.compare(TINY, gemm, loops=wrong_loops, matmul_n=32, min_time=0.0, out=None)
 
 
 def test_command_line_on_the_solution_and_on_a_blank_lab(tmp_path, capsys):

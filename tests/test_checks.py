@@ -8,7 +8,8 @@ import keras
 import numpy as np
 import pytest
 
-from utils.checks import CheckFailed, convolution, lenet, models, rel_error
+from utils.checks import CheckFailed, convolution, lenet, rel_error, structure
+from utils.measure import tables
 
 
 def conv2d_windows(x, w, b, stride, padding):
@@ -96,13 +97,13 @@ def _tiny(filters):
 
 
 def test_model_table_check():
-    target = models.model_table(_tiny(4))
+    target = tables.model_table(_tiny(4))
     assert target == [("Conv2D", (6, 6, 4), 40), ("Flatten", (144,), 0)]
-    models.check_model_table(_tiny(4), target)
+    structure.check_model_table(_tiny(4), target)
     with pytest.raises(CheckFailed, match="layer 0"):
-        models.check_model_table(_tiny(5), target)
+        structure.check_model_table(_tiny(5), target)
     with pytest.raises(CheckFailed, match="None"):
-        models.check_model_table(None, target)
+        structure.check_model_table(None, target)
 
 
 def test_rel_error_is_symmetric_and_zero_for_equal_arrays():

@@ -6,8 +6,8 @@ import keras
 import pytest
 
 from utils.checks import CheckFailed, alexnet, vgg
-from utils.lrn import LocalResponseNormalization
-from utils.macs import layer_macs
+from utils.measure.macs import layer_macs
+from utils.networks.lrn import LocalResponseNormalization
 
 L = keras.layers
 

@@ -1,4 +1,4 @@
-"""Unit 04's checks (utils.checks.backprop), gradient checker and shallow-CNN helpers:
+"""Unit 04's checks (utils.checks.backprop_from_scratch), gradient checker and shallow-CNN helpers:
 right answers pass, typical wrong ones fail with CheckFailed, unwritten ones say where to write."""
 
 from __future__ import annotations
@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 from scipy.special import log_softmax, softmax
 
-from utils import gradcheck, shallow_cnn
-from utils.checks import CheckFailed, backprop
+from utils.checks import CheckFailed, backprop_from_scratch
+from utils.measure import errors, gradients
+from utils.measure.errors import rel_error
+from utils.networks import shallow_cnn
 
 swv = np.lib.stride_tricks.sliding_window_view
 
@@ -75,8 +77,8 @@ def _not_written(*args):
 
 
 def test_softmax_check_accepts_a_correct_answer(capsys):
-    backprop.check_softmax_cross_entropy(softmax_ce_scipy)
-    backprop.check_softmax_cross_entropy(softmax_ce_scipy, n_cases=20, seed=101)
+    backprop_from_scratch.check_softmax_cross_entropy(softmax_ce_scipy)
+    backprop_from_scratch.check_softmax_cross_entropy(softmax_ce_scipy, n_cases=20, seed=101)
     out = capsys.readouterr().out
     assert out.count("PASSED") == 2 and "below 1e-06 vs numeric" in out
 
@@ -104,14 +106,14 @@ def _unstable(scores, y):
 )  # fmt: skip
 def test_softmax_check_rejects_wrong_answers(wrong, expect):
     with pytest.raises(CheckFailed, match=expect):
-        backprop.check_softmax_cross_entropy(wrong)
+        backprop_from_scratch.check_softmax_cross_entropy(wrong)
 
 
 # ----------------------------------------------------------------- max-pool
 
 
 def test_maxpool_check_accepts_a_correct_answer(capsys):
-    backprop.check_maxpool_backward(maxpool_backward_loops)
+    backprop_from_scratch.check_maxpool_backward(maxpool_backward_loops)
     assert "PASSED" in capsys.readouterr().out
 
 
@@ -137,14 +139,14 @@ def _to_first(dout, x, size):
 )
 def test_maxpool_check_rejects_wrong_answers(wrong):
     with pytest.raises(CheckFailed, match="maximum"):
-        backprop.check_maxpool_backward(wrong)
+        backprop_from_scratch.check_maxpool_backward(wrong)
 
 
 # ----------------------------------------------------------------- convolution
 
 
 def test_conv_check_accepts_a_correct_answer(capsys):
-    backprop.check_conv_backward(conv_backward_windows)
+    backprop_from_scratch.check_conv_backward(conv_backward_windows)
     assert "PASSED" in capsys.readouterr().out
 
 
@@ -166,14 +168,14 @@ def _unflipped(dout, x, w, pad):
 )  # fmt: skip
 def test_conv_check_rejects_wrong_answers(wrong, expect):
     with pytest.raises(CheckFailed, match=expect):
-        backprop.check_conv_backward(wrong)
+        backprop_from_scratch.check_conv_backward(wrong)
 
 
 # ----------------------------------------------------------------- the network
 
 
 def test_network_check_accepts_a_correct_answer(capsys):
-    backprop.check_network_backward(make_network())
+    backprop_from_scratch.check_network_backward(make_network())
     assert "PASSED" in capsys.readouterr().out
 
 
@@ -189,10 +191,10 @@ def test_network_check_accepts_a_correct_answer(capsys):
 )
 def test_network_check_rejects_wrong_answers(wrong, expect):
     if expect is None:
-        backprop.check_network_backward(wrong)
+        backprop_from_scratch.check_network_backward(wrong)
         return
     with pytest.raises(CheckFailed, match=expect):
-        backprop.check_network_backward(wrong)
+        backprop_from_scratch.check_network_backward(wrong)
 
 
 # ----------------------------------------------------------------- not written yet
@@ -201,10 +203,10 @@ def test_network_check_rejects_wrong_answers(wrong, expect):
 @pytest.mark.parametrize(
     "check",
     [
-        backprop.check_softmax_cross_entropy,
-        backprop.check_maxpool_backward,
-        backprop.check_conv_backward,
-        backprop.check_network_backward,
+        backprop_from_scratch.check_softmax_cross_entropy,
+        backprop_from_scratch.check_maxpool_backward,
+        backprop_from_scratch.check_conv_backward,
+        backprop_from_scratch.check_network_backward,
     ],
 )
 def test_an_unwritten_exercise_says_where_to_write(check):
@@ -220,9 +222,9 @@ def test_trained_network_check():
     x = (x.astype(np.float32) / 255.0)[..., None]
     params = shallow_cnn.init_params(0)
     with pytest.raises(CheckFailed, match="below"):
-        backprop.check_trained_network(params, band=0.5)  # untrained: about 10%
+        backprop_from_scratch.check_trained_network(params, band=0.5)  # untrained: about 10%
     with pytest.raises(CheckFailed, match="shapes"):
-        backprop.check_trained_network({"w1": params["w1"]}, band=0.5)
+        backprop_from_scratch.check_trained_network({"w1": params["w1"]}, band=0.5)
     shallow_cnn.minibatch_sgd(
         shallow_cnn.autodiff_loss_and_grads,
         params,
@@ -233,7 +235,7 @@ def test_trained_network_check():
         lr=0.2,
         verbose=False,
     )
-    backprop.check_trained_network(params, band=0.8)
+    backprop_from_scratch.check_trained_network(params, band=0.8)
 
 
 # ----------------------------------------------------------------- gradcheck and shallow_cnn
@@ -241,23 +243,25 @@ def test_trained_network_check():
 
 def test_numeric_gradient_of_known_functions(capsys):
     x = np.linspace(-1.0, 1.0, 7)
-    assert np.allclose(gradcheck.numeric_gradient(lambda t: np.sum(t**2), x), 2 * x)
+    assert np.allclose(gradients.numeric_gradient(lambda t: np.sum(t**2), x), 2 * x)
     dout = np.arange(7.0)
-    assert np.allclose(gradcheck.numeric_gradient(np.sin, x, dout), np.cos(x) * dout)
+    assert np.allclose(gradients.numeric_gradient(np.sin, x, dout), np.cos(x) * dout)
     assert np.array_equal(x, np.linspace(-1.0, 1.0, 7))  # restored after nudging
-    err = gradcheck.report("sin", np.cos(x) * dout, gradcheck.numeric_gradient(np.sin, x, dout))
-    assert err < gradcheck.TOLERANCE and "below 1e-06: ok" in capsys.readouterr().out
-    gradcheck.report("wrong", np.sin(x), np.cos(x))
+    err = gradients.gradient_report(
+        "sin", np.cos(x) * dout, gradients.numeric_gradient(np.sin, x, dout)
+    )
+    assert err < gradients.GRADIENT_TOLERANCE and "below 1e-06: ok" in capsys.readouterr().out
+    gradients.gradient_report("wrong", np.sin(x), np.cos(x))
     assert "TOO LARGE" in capsys.readouterr().out
     with pytest.raises(TypeError, match="float"):
-        gradcheck.numeric_gradient(np.sum, np.arange(3))
+        gradients.numeric_gradient(np.sum, np.arange(3))
 
 
 def test_norm_relative_error_ignores_tiny_entries():
     a = np.array([1.0, 1e-6])
     n = np.array([1.0, 1.1e-6])
-    assert gradcheck.relative_error(a, n) > 1e-2
-    assert gradcheck.norm_relative_error(a, n) < 1e-7
+    assert rel_error(a, n) > 1e-2
+    assert errors.norm_relative_error(a, n) < 1e-7
 
 
 def test_shallow_cnn_shapes_and_autodiff_agree_with_numeric():
@@ -272,7 +276,7 @@ def test_shallow_cnn_shapes_and_autodiff_agree_with_numeric():
     loss2, grads2 = make_network()(params, x, y)
     assert abs(loss - loss2) < 1e-12
     for k in params:
-        assert gradcheck.relative_error(grads[k], grads2[k]) < 1e-9
+        assert rel_error(grads[k], grads2[k]) < 1e-9
 
 
 def test_minibatch_sgd_history_and_divergence():

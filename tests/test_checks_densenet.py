@@ -7,9 +7,9 @@ import math
 import keras
 import pytest
 
-from utils import published
-from utils.checks import CheckFailed, densenet
-from utils.model_report import without_weights
+from utils.checks import CheckFailed, densenet_efficientnet
+from utils.measure import published
+from utils.measure.tables import without_weights
 
 L = keras.layers
 
@@ -31,8 +31,8 @@ def dense_block_list(x, n_layers, growth_rate):
 
 
 def test_dense_block_check_accepts_a_correct_block(capsys):
-    densenet.check_dense_block(dense_block_list)
-    densenet.check_dense_block(dense_block_list, n_cases=6, seed=5)
+    densenet_efficientnet.check_dense_block(dense_block_list)
+    densenet_efficientnet.check_dense_block(dense_block_list, n_cases=6, seed=5)
     assert "PASSED" in capsys.readouterr().out
 
 
@@ -81,7 +81,7 @@ def _no_bottleneck(x, n, k):
 )
 def test_dense_block_check_rejects_wrong_blocks(wrong, expect):
     with pytest.raises(CheckFailed, match=expect):
-        densenet.check_dense_block(wrong)
+        densenet_efficientnet.check_dense_block(wrong)
 
 
 def transition_ok(x, compression=0.5):
@@ -92,8 +92,8 @@ def transition_ok(x, compression=0.5):
 
 
 def test_transition_check_accepts_a_correct_layer(capsys):
-    densenet.check_transition_layer(transition_ok)
-    densenet.check_transition_layer(transition_ok, n_cases=8, seed=11)
+    densenet_efficientnet.check_transition_layer(transition_ok)
+    densenet_efficientnet.check_transition_layer(transition_ok, n_cases=8, seed=11)
     assert "PASSED" in capsys.readouterr().out
 
 
@@ -120,7 +120,7 @@ def _transition(pool=L.AveragePooling2D, relu=True, bias=False, default=0.5):
 )
 def test_transition_check_rejects_wrong_layers(wrong, expect):
     with pytest.raises(CheckFailed, match=expect):
-        densenet.check_transition_layer(wrong)
+        densenet_efficientnet.check_transition_layer(wrong)
 
 
 def scaling_ok(phi, alpha, beta, gamma, base_depth, base_width, base_resolution):
@@ -130,8 +130,8 @@ def scaling_ok(phi, alpha, beta, gamma, base_depth, base_width, base_resolution)
 
 
 def test_compound_scaling_check_accepts_a_correct_calculator(capsys):
-    densenet.check_compound_scaling(scaling_ok)
-    densenet.check_compound_scaling(scaling_ok, n_cases=20, seed=7)
+    densenet_efficientnet.check_compound_scaling(scaling_ok)
+    densenet_efficientnet.check_compound_scaling(scaling_ok, n_cases=20, seed=7)
     assert "PASSED" in capsys.readouterr().out
 
 
@@ -155,12 +155,16 @@ def test_compound_scaling_check_accepts_a_correct_calculator(capsys):
 )
 def test_compound_scaling_check_rejects_wrong_calculators(wrong, expect):
     with pytest.raises(CheckFailed, match=expect):
-        densenet.check_compound_scaling(wrong)
+        densenet_efficientnet.check_compound_scaling(wrong)
 
 
 @pytest.mark.parametrize(
     "check",
-    [densenet.check_dense_block, densenet.check_transition_layer, densenet.check_compound_scaling],
+    [
+        densenet_efficientnet.check_dense_block,
+        densenet_efficientnet.check_transition_layer,
+        densenet_efficientnet.check_compound_scaling,
+    ],
     ids=["dense_block", "transition_layer", "compound_scaling"],
 )
 def test_an_unwritten_exercise_says_where_to_write(check):

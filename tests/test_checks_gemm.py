@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.signal import correlate
 
-from utils.checks import CheckFailed, gemm
+from utils.checks import CheckFailed, conv_as_gemm
 
 
 def im2col_by_loops(x, kh, kw, stride, padding):
@@ -39,9 +39,9 @@ def macs_by_shapes(h, w, c_in, c_out, k, stride=1, padding=0, batch=1):
 
 
 def test_im2col_check_accepts_a_correct_version_and_rejects_wrong_ones():
-    gemm.check_im2col(im2col_by_loops)
+    conv_as_gemm.check_im2col(im2col_by_loops)
     with pytest.raises(CheckFailed, match="wrong order"):  # windows flattened as (C, KH, KW)
-        gemm.check_im2col(
+        conv_as_gemm.check_im2col(
             lambda x, kh, kw, s, p: (
                 im2col_by_loops(x, kh, kw, s, p)
                 .reshape(-1, kh, kw, x.shape[2])
@@ -50,11 +50,13 @@ def test_im2col_check_accepts_a_correct_version_and_rejects_wrong_ones():
             )
         )
     with pytest.raises(CheckFailed, match="shape"):  # ignores the stride
-        gemm.check_im2col(lambda x, kh, kw, s, p: im2col_by_loops(x, kh, kw, 1, p))
+        conv_as_gemm.check_im2col(lambda x, kh, kw, s, p: im2col_by_loops(x, kh, kw, 1, p))
     with pytest.raises(CheckFailed, match="shape"):  # transposed matrix
-        gemm.check_im2col(lambda x, kh, kw, s, p: im2col_by_loops(x, kh, kw, s, p).T)
+        conv_as_gemm.check_im2col(lambda x, kh, kw, s, p: im2col_by_loops(x, kh, kw, s, p).T)
     with pytest.raises(CheckFailed, match="float32"):  # float64 output for float32 input
-        gemm.check_im2col(lambda x, kh, kw, s, p: im2col_by_loops(x, kh, kw, s, p).astype(float))
+        conv_as_gemm.check_im2col(
+            lambda x, kh, kw, s, p: im2col_by_loops(x, kh, kw, s, p).astype(float)
+        )
 
 
 def test_im2col_check_names_rows_out_of_order():
@@ -65,31 +67,37 @@ def test_im2col_check_names_rows_out_of_order():
         return cols.reshape(oh, ow, -1).transpose(1, 0, 2).reshape(oh * ow, -1)
 
     with pytest.raises(CheckFailed, match="another output position"):
-        gemm.check_im2col(column_major)
+        conv_as_gemm.check_im2col(column_major)
 
 
 def test_conv2d_gemm_check():
-    gemm.check_conv2d_gemm(conv_by_scipy)
+    conv_as_gemm.check_conv2d_gemm(conv_by_scipy)
     with pytest.raises(CheckFailed):  # forgets the bias
-        gemm.check_conv2d_gemm(lambda x, w, b, s, p: conv_by_scipy(x, w, 0 * b, s, p))
+        conv_as_gemm.check_conv2d_gemm(lambda x, w, b, s, p: conv_by_scipy(x, w, 0 * b, s, p))
     with pytest.raises(CheckFailed):  # flips the kernel (a true convolution)
-        gemm.check_conv2d_gemm(lambda x, w, b, s, p: conv_by_scipy(x, w[::-1, ::-1], b, s, p))
+        conv_as_gemm.check_conv2d_gemm(
+            lambda x, w, b, s, p: conv_by_scipy(x, w[::-1, ::-1], b, s, p)
+        )
     with pytest.raises(CheckFailed, match="shape"):  # padding ignored
-        gemm.check_conv2d_gemm(lambda x, w, b, s, p: conv_by_scipy(x, w, b, s, 0))
+        conv_as_gemm.check_conv2d_gemm(lambda x, w, b, s, p: conv_by_scipy(x, w, b, s, 0))
     with pytest.raises(CheckFailed, match="float32"):  # computes in float64
-        gemm.check_conv2d_gemm(lambda x, w, b, s, p: conv_by_scipy(x, w, b, s, p).astype(float))
+        conv_as_gemm.check_conv2d_gemm(
+            lambda x, w, b, s, p: conv_by_scipy(x, w, b, s, p).astype(float)
+        )
 
 
 def test_conv_macs_check():
-    gemm.check_conv_macs(macs_by_shapes)
+    conv_as_gemm.check_conv_macs(macs_by_shapes)
     with pytest.raises(CheckFailed, match="OUTPUT positions"):  # input size instead of output size
-        gemm.check_conv_macs(lambda h, w, ci, co, k, s=1, p=0, b=1: k * k * ci * co * h * w * b)
+        conv_as_gemm.check_conv_macs(
+            lambda h, w, ci, co, k, s=1, p=0, b=1: k * k * ci * co * h * w * b
+        )
     with pytest.raises(CheckFailed):  # forgets the batch
-        gemm.check_conv_macs(
+        conv_as_gemm.check_conv_macs(
             lambda h, w, ci, co, k, s=1, p=0, b=1: macs_by_shapes(h, w, ci, co, k, s, p)
         )
     with pytest.raises(CheckFailed, match="an int"):  # a float, even if the value is right
-        gemm.check_conv_macs(lambda *args: float(macs_by_shapes(*args)))
+        conv_as_gemm.check_conv_macs(lambda *args: float(macs_by_shapes(*args)))
 
 
 def test_unwritten_exercises_say_where_to_write():
@@ -103,9 +111,9 @@ def test_unwritten_exercises_say_where_to_write():
         raise NotImplementedError()
 
     for check, fn in [
-        (gemm.check_im2col, im2col),
-        (gemm.check_conv2d_gemm, conv2d_gemm),
-        (gemm.check_conv_macs, conv_macs),
+        (conv_as_gemm.check_im2col, im2col),
+        (conv_as_gemm.check_conv2d_gemm, conv2d_gemm),
+        (conv_as_gemm.check_conv_macs, conv_macs),
     ]:
         with pytest.raises(NotImplementedError, match="YOUR CODE HERE"):
             check(fn)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from utils.checks import CheckFailed, gradcam
+from utils.checks import CheckFailed, seeing_inside
 
 
 def feature_maps_ok(model, image, layer_names):
@@ -66,8 +66,8 @@ def grad_cam_wrong_class(model, image, class_index, layer_name):
 
 
 def test_correct_answers_pass(capsys):
-    gradcam.check_feature_maps(feature_maps_ok, seed=1)
-    gradcam.check_grad_cam(grad_cam_ok, seed=1, n=6)
+    seeing_inside.check_feature_maps(feature_maps_ok, seed=1)
+    seeing_inside.check_grad_cam(grad_cam_ok, seed=1, n=6)
     assert capsys.readouterr().out.count("PASSED") == 2
 
 
@@ -76,14 +76,14 @@ def test_correct_answers_pass(capsys):
 )
 def test_wrong_grad_cam_fails(fn):
     with pytest.raises(CheckFailed):
-        gradcam.check_grad_cam(fn, seed=0, n=6)
+        seeing_inside.check_grad_cam(fn, seed=0, n=6)
 
 
 def test_wrong_feature_maps_fail():
     with pytest.raises(CheckFailed):
-        gradcam.check_feature_maps(feature_maps_batched)
+        seeing_inside.check_feature_maps(feature_maps_batched)
     with pytest.raises(CheckFailed):
-        gradcam.check_feature_maps(lambda m, i, names: None)
+        seeing_inside.check_feature_maps(lambda m, i, names: None)
 
 
 def test_stub_says_where_to_write():
@@ -91,26 +91,27 @@ def test_stub_says_where_to_write():
         raise NotImplementedError()
 
     with pytest.raises(NotImplementedError, match="YOUR CODE HERE"):
-        gradcam.check_grad_cam(grad_cam)
+        seeing_inside.check_grad_cam(grad_cam)
 
 
 def test_inspection_helpers():
     """The unit 16 plumbing: receptive field formula = gradient measurement; heat measures."""
-    from utils import inspection
+    from utils.measure import images, receptive_fields
+    from utils.networks.inspectable import small_cnn
 
-    model = inspection.small_cnn((16, 16, 3), 4, (4, 4, 4))
+    model = small_cnn((16, 16, 3), 4, (4, 4, 4))
     for name, expected in [("relu1", 5), ("pool1", 6), ("relu2", 10), ("relu3", 20)]:
-        assert inspection.receptive_field(model, name) == expected
-    assert inspection.measured_receptive_field(model, "relu2") == 10
+        assert receptive_fields.layer_receptive_field(model, name) == expected
+    assert receptive_fields.measured_receptive_field(model, "relu2") == 10
     masks = np.zeros((2, 8, 8))
     masks[:, :2] = 1
-    even = inspection.heat_inside(np.ones((2, 8, 8)), masks)
+    even = images.heat_inside(np.ones((2, 8, 8)), masks)
     assert np.allclose(even, 0.25)
-    assert inspection.heat_inside(np.zeros((1, 8, 8)), masks[:1])[0] == 0.0
-    assert np.allclose(inspection.heat_inside(masks, masks), 1.0)
+    assert images.heat_inside(np.zeros((1, 8, 8)), masks[:1])[0] == 0.0
+    assert np.allclose(images.heat_inside(masks, masks), 1.0)
     noise = np.random.default_rng(0).normal(size=(5, 5, 3, 32))
-    assert abs(inspection.neighbour_correlation(noise)) < 0.1
+    assert abs(images.neighbour_correlation(noise)) < 0.1
     smooth = np.ones((5, 5, 3, 32)) * noise[:1, :1]  # constant inside each filter
     smooth += np.linspace(0, 1, 5)[:, None, None, None]
-    assert inspection.neighbour_correlation(smooth) > 0.5
-    assert inspection.upsample(np.ones((3, 4, 4)), 8).shape == (3, 8, 8)
+    assert images.neighbour_correlation(smooth) > 0.5
+    assert images.upsample(np.ones((3, 4, 4)), 8).shape == (3, 8, 8)

@@ -1,4 +1,4 @@
-"""The unit 00 checks (utils.checks.images) accept right answers and reject typical wrong ones."""
+"""The unit 00 checks (utils.checks.images_are_numbers) accept right answers and reject typical wrong ones."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from utils.checks import CheckFailed, images
+from utils.checks import CheckFailed, images_are_numbers
 from utils.data import load_photo
 
 # Independent correct implementations, written differently from the lab's solutions.
@@ -54,12 +54,12 @@ def not_written(*args):
 
 
 def test_correct_answers_pass(capsys):
-    images.check_load_as_float(load_as_float_ok)
-    images.check_split_channels(split_channels_ok)
-    images.check_rgb_to_gray(rgb_to_gray_ok)
-    images.check_param_counts(mlp_ok, conv_ok)
-    images.check_shift(shift_ok)
-    images.check_cosine_similarity(cosine_ok)
+    images_are_numbers.check_load_as_float(load_as_float_ok)
+    images_are_numbers.check_split_channels(split_channels_ok)
+    images_are_numbers.check_rgb_to_gray(rgb_to_gray_ok)
+    images_are_numbers.check_param_counts(mlp_ok, conv_ok)
+    images_are_numbers.check_shift(shift_ok)
+    images_are_numbers.check_cosine_similarity(cosine_ok)
     assert capsys.readouterr().out.count("PASSED") == 6
 
 
@@ -89,7 +89,7 @@ def test_pillow_split_is_a_real_reference():
 )
 def test_load_as_float_rejects(wrong, expect):
     with pytest.raises(CheckFailed, match=expect):
-        images.check_load_as_float(wrong)
+        images_are_numbers.check_load_as_float(wrong)
 
 
 @pytest.mark.parametrize(
@@ -105,7 +105,7 @@ def test_load_as_float_rejects(wrong, expect):
 )
 def test_split_channels_rejects(wrong, expect):
     with pytest.raises(CheckFailed, match=expect):
-        images.check_split_channels(wrong)
+        images_are_numbers.check_split_channels(wrong)
 
 
 @pytest.mark.parametrize(
@@ -121,20 +121,24 @@ def test_split_channels_rejects(wrong, expect):
 )
 def test_rgb_to_gray_rejects(wrong, expect):
     with pytest.raises(CheckFailed, match=expect):
-        images.check_rgb_to_gray(wrong)
+        images_are_numbers.check_rgb_to_gray(wrong)
 
 
 def test_param_counts_reject_wrong_answers():
     with pytest.raises(CheckFailed, match="mlp_first_layer_params"):
-        images.check_param_counts(lambda h, w, c, n: h * w * c * n, conv_ok)  # no biases
+        images_are_numbers.check_param_counts(
+            lambda h, w, c, n: h * w * c * n, conv_ok
+        )  # no biases
     with pytest.raises(CheckFailed, match="mlp_first_layer_params"):
-        images.check_param_counts(lambda h, w, c, n: (h * w + 1) * n, conv_ok)  # no channels
+        images_are_numbers.check_param_counts(
+            lambda h, w, c, n: (h * w + 1) * n, conv_ok
+        )  # no channels
     with pytest.raises(CheckFailed, match="an int"):
-        images.check_param_counts(lambda h, w, c, n: float(mlp_ok(h, w, c, n)), conv_ok)
+        images_are_numbers.check_param_counts(lambda h, w, c, n: float(mlp_ok(h, w, c, n)), conv_ok)
     with pytest.raises(CheckFailed, match="conv_layer_params"):
-        images.check_param_counts(mlp_ok, lambda k, c, f: k * k * f + f)  # no channels
+        images_are_numbers.check_param_counts(mlp_ok, lambda k, c, f: k * k * f + f)  # no channels
     with pytest.raises(CheckFailed, match="conv_layer_params"):
-        images.check_param_counts(mlp_ok, lambda k, c, f: k * k * c * f)  # no biases
+        images_are_numbers.check_param_counts(mlp_ok, lambda k, c, f: k * k * c * f)  # no biases
 
 
 @pytest.mark.parametrize(
@@ -149,7 +153,7 @@ def test_param_counts_reject_wrong_answers():
 )
 def test_shift_rejects(wrong, expect):
     with pytest.raises(CheckFailed, match=expect):
-        images.check_shift(wrong)
+        images_are_numbers.check_shift(wrong)
 
 
 @pytest.mark.parametrize(
@@ -164,7 +168,7 @@ def test_shift_rejects(wrong, expect):
 )
 def test_cosine_similarity_rejects(wrong, expect):
     with pytest.raises(CheckFailed, match=expect):
-        images.check_cosine_similarity(wrong)
+        images_are_numbers.check_cosine_similarity(wrong)
 
 
 # An exercise not written yet gets the "where to write" message from every check.
@@ -173,13 +177,13 @@ def test_cosine_similarity_rejects(wrong, expect):
 @pytest.mark.parametrize(
     "run",
     [
-        lambda: images.check_load_as_float(not_written),
-        lambda: images.check_split_channels(not_written),
-        lambda: images.check_rgb_to_gray(not_written),
-        lambda: images.check_param_counts(not_written, not_written),
-        lambda: images.check_param_counts(mlp_ok, not_written),
-        lambda: images.check_shift(not_written),
-        lambda: images.check_cosine_similarity(not_written),
+        lambda: images_are_numbers.check_load_as_float(not_written),
+        lambda: images_are_numbers.check_split_channels(not_written),
+        lambda: images_are_numbers.check_rgb_to_gray(not_written),
+        lambda: images_are_numbers.check_param_counts(not_written, not_written),
+        lambda: images_are_numbers.check_param_counts(mlp_ok, not_written),
+        lambda: images_are_numbers.check_shift(not_written),
+        lambda: images_are_numbers.check_cosine_similarity(not_written),
     ],
     ids=["load", "split", "gray", "mlp", "conv", "shift", "cosine"],
 )
@@ -189,6 +193,6 @@ def test_unwritten_exercises_say_where_to_write(run):
 
 
 def test_seeds_change_the_cases(capsys):
-    images.check_shift(shift_ok, seed=1)
-    images.check_load_as_float(load_as_float_ok, n_cases=8, seed=5)
+    images_are_numbers.check_shift(shift_ok, seed=1)
+    images_are_numbers.check_load_as_float(load_as_float_ok, n_cases=8, seed=5)
     assert "PASSED" in capsys.readouterr().out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import pytest
 
-from utils.checks import CheckFailed, inception
+from utils.checks import CheckFailed, googlenet
 
 L = keras.layers
 
@@ -34,9 +34,9 @@ def aux(x, classes):
 
 
 def test_correct_answers_pass(capsys):
-    inception.check_naive_inception(naive)
-    inception.check_inception_module(module, seed=3)
-    inception.check_auxiliary_classifier(aux)
+    googlenet.check_naive_inception(naive)
+    googlenet.check_inception_module(module, seed=3)
+    googlenet.check_auxiliary_classifier(aux)
     assert capsys.readouterr().out.count("PASSED") == 3
 
 
@@ -59,7 +59,7 @@ def naive_avg_pool(x, f1, f3, f5):
 @pytest.mark.parametrize("fn", [naive_wrong_order, naive_no_relu, naive_avg_pool])
 def test_naive_check_rejects(fn):
     with pytest.raises(CheckFailed):
-        inception.check_naive_inception(fn)
+        googlenet.check_naive_inception(fn)
 
 
 def module_no_pool_proj(x, f1, f3r, f3, f5r, f5, pool_proj):
@@ -87,7 +87,7 @@ def module_swapped_branches(x, f1, f3r, f3, f5r, f5, pool_proj):  # 5x5 before 3
 @pytest.mark.parametrize("fn", [module_no_pool_proj, module_reduce_after, module_swapped_branches])
 def test_module_check_rejects(fn):
     with pytest.raises(CheckFailed):
-        inception.check_inception_module(fn)
+        googlenet.check_inception_module(fn)
 
 
 def aux_same_padding(x, classes):
@@ -107,7 +107,7 @@ def aux_no_dropout(x, classes):
 @pytest.mark.parametrize("fn", [aux_same_padding, aux_no_dropout])
 def test_aux_check_rejects(fn):
     with pytest.raises(CheckFailed):
-        inception.check_auxiliary_classifier(fn)
+        googlenet.check_auxiliary_classifier(fn)
 
 
 def test_stub_says_where_to_write():
@@ -115,4 +115,4 @@ def test_stub_says_where_to_write():
         raise NotImplementedError()
 
     with pytest.raises(NotImplementedError, match="YOUR CODE HERE"):
-        inception.check_inception_module(inception_module)
+        googlenet.check_inception_module(inception_module)

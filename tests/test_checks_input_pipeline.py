@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from utils.checks import CheckFailed, input_pipeline
+from utils.checks import CheckFailed, scaling_up
 
 AUTOTUNE = tf.data.AUTOTUNE
 
@@ -93,15 +93,15 @@ def pipeline_drop_remainder(x, y, batch_size, training, preprocess, augment):
 
 
 def test_correct_answers_pass(capsys):
-    input_pipeline.check_augment(augment_ok, seed=1)
-    input_pipeline.check_build_pipeline(pipeline_ok, seed=1)
+    scaling_up.check_augment(augment_ok, seed=1)
+    scaling_up.check_build_pipeline(pipeline_ok, seed=1)
     assert capsys.readouterr().out.count("PASSED") == 2
 
 
 @pytest.mark.parametrize("fn", [augment_numpy_random, augment_resize, augment_drops_label])
 def test_wrong_augment_fails(fn):
     with pytest.raises(CheckFailed):
-        input_pipeline.check_augment(fn)
+        scaling_up.check_augment(fn)
 
 
 @pytest.mark.parametrize(
@@ -117,7 +117,7 @@ def test_wrong_augment_fails(fn):
 )
 def test_wrong_pipeline_fails(fn):
     with pytest.raises(CheckFailed):
-        input_pipeline.check_build_pipeline(fn, timed=False)
+        scaling_up.check_build_pipeline(fn, timed=False)
 
 
 def test_stub_says_where_to_write():
@@ -128,14 +128,15 @@ def test_stub_says_where_to_write():
         raise NotImplementedError()
 
     with pytest.raises(NotImplementedError, match="YOUR CODE HERE"):
-        input_pipeline.check_build_pipeline(build_pipeline)
+        scaling_up.check_build_pipeline(build_pipeline)
     with pytest.raises(NotImplementedError, match="YOUR CODE HERE"):
-        input_pipeline.check_augment(augment)
+        scaling_up.check_augment(augment)
 
 
 def test_pipeline_helpers():
     """The unit 17 plumbing: PNG round trip, the naive generator's epochs, the dataset graph."""
-    from utils import pipelines
+    from utils.data import pipelines
+    from utils.measure import speed
 
     x = np.random.default_rng(0).integers(0, 256, size=(10, 6, 6, 3), dtype=np.uint8)
     png = pipelines.encode_png(x)
@@ -151,14 +152,14 @@ def test_pipeline_helpers():
     ops = pipelines.dataset_ops(fast.cache().batch(2).prefetch(AUTOTUNE))
     assert ops[-1] == "PrefetchDataset" and "ParallelMapDatasetV2" in ops
     assert "CacheDatasetV2" in ops
-    rates = pipelines.images_per_second(ds, epochs=2)
+    rates = speed.images_per_second(ds, epochs=2)
     assert len(rates) == 2 and min(rates) > 0
 
 
 def test_application_demos_beat_their_references():
-    from utils import applications_figure
+    from utils.data import application_demos
 
-    results = applications_figure.demos(size=128)  # the size the lecture uses
+    results = application_demos.demos(size=128)  # the size the lecture uses
     assert set(results) >= {"inpainting", "colouring", "super-resolution", "style transfer"}
     for name, demo in results.items():
         assert demo.beats_reference, name

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import pytest
 
-from utils.checks import own_images
+from utils.checks import your_own_images
 from utils.checks.core import CheckFailed
 
 
@@ -77,16 +77,16 @@ def stub(*args):
 
 
 def test_correct_answers_pass(capsys):
-    own_images.check_make_datasets(good_make_datasets)
-    own_images.check_build_classifier(good_classifier)
-    own_images.check_predict_photo(good_predict)
+    your_own_images.check_make_datasets(good_make_datasets)
+    your_own_images.check_build_classifier(good_classifier)
+    your_own_images.check_predict_photo(good_predict)
     assert capsys.readouterr().out.count("PASSED") == 3
 
 
 @pytest.mark.parametrize("wrong", [no_split_seed, unsorted_names])
 def test_wrong_datasets_fail(wrong):
     with pytest.raises(CheckFailed):
-        own_images.check_make_datasets(wrong)
+        your_own_images.check_make_datasets(wrong)
 
 
 def _classifier(image_size, n_classes, rescale=True, softmax=True, augment=True):
@@ -110,21 +110,21 @@ def test_wrong_classifiers_fail(missing):
         return _classifier(image_size, n_classes, **{missing: False})
 
     with pytest.raises(CheckFailed):
-        own_images.check_build_classifier(wrong)
+        your_own_images.check_build_classifier(wrong)
 
 
 @pytest.mark.parametrize("wrong", [divides_by_255, sorted_by_probability])
 def test_wrong_predictions_fail(wrong):
     with pytest.raises(CheckFailed):
-        own_images.check_predict_photo(wrong)
+        your_own_images.check_predict_photo(wrong)
 
 
 @pytest.mark.parametrize(
     "check",
     [
-        own_images.check_make_datasets,
-        own_images.check_build_classifier,
-        own_images.check_predict_photo,
+        your_own_images.check_make_datasets,
+        your_own_images.check_build_classifier,
+        your_own_images.check_predict_photo,
     ],
 )
 def test_stub_gets_the_message(check):
@@ -188,8 +188,8 @@ def lets_os_error_through(folder):
 
 
 def test_folder_counts(capsys):
-    own_images.check_folder_counts(good_counts)
-    own_images.check_folder_counts(good_counts, seed=5, n_cases=3)
+    your_own_images.check_folder_counts(good_counts)
+    your_own_images.check_folder_counts(good_counts, seed=5, n_cases=3)
     assert capsys.readouterr().out.count("PASSED") == 2
     for wrong in (
         counts_every_file,
@@ -198,6 +198,6 @@ def test_folder_counts(capsys):
         lets_os_error_through,
     ):
         with pytest.raises(CheckFailed):
-            own_images.check_folder_counts(wrong)
+            your_own_images.check_folder_counts(wrong)
     with pytest.raises(NotImplementedError, match="YOUR CODE HERE"):
-        own_images.check_folder_counts(stub)
+        your_own_images.check_folder_counts(stub)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from utils.checks import CheckFailed, pooling
+from utils.checks import CheckFailed, pooling_activations
 
 
 def _windows(x, size, stride):
@@ -73,12 +73,14 @@ GRADS = {
 
 def _activation_check(**wrong):
     fns = {**GRADS, **wrong}
-    pooling.check_activation_grads(fns["sigmoid"], fns["tanh"], fns["relu"], fns["leaky"])
+    pooling_activations.check_activation_grads(
+        fns["sigmoid"], fns["tanh"], fns["relu"], fns["leaky"]
+    )
 
 
 def test_pool2d_check_accepts_a_correct_implementation(capsys):
-    pooling.check_pool2d(pool_windows)
-    pooling.check_pool2d(pool_windows, n_cases=20, seed=7)
+    pooling_activations.check_pool2d(pool_windows)
+    pooling_activations.check_pool2d(pool_windows, n_cases=20, seed=7)
     assert "PASSED" in capsys.readouterr().out
 
 
@@ -100,12 +102,12 @@ def test_pool2d_check_accepts_a_correct_implementation(capsys):
 )
 def test_pool2d_check_rejects_wrong_answers(wrong, expect):
     with pytest.raises(CheckFailed, match=expect):
-        pooling.check_pool2d(wrong)
+        pooling_activations.check_pool2d(wrong)
 
 
 def test_maxpool_backward_check_accepts_a_correct_implementation(capsys):
-    pooling.check_maxpool_backward(maxpool_backward_flat)
-    pooling.check_maxpool_backward(maxpool_backward_flat, n_cases=20, seed=9)
+    pooling_activations.check_maxpool_backward(maxpool_backward_flat)
+    pooling_activations.check_maxpool_backward(maxpool_backward_flat, n_cases=20, seed=9)
     assert "PASSED" in capsys.readouterr().out
 
 
@@ -121,7 +123,7 @@ def test_maxpool_backward_check_accepts_a_correct_implementation(capsys):
 )
 def test_maxpool_backward_check_rejects_wrong_answers(wrong, expect):
     with pytest.raises(CheckFailed, match=expect):
-        pooling.check_maxpool_backward(wrong)
+        pooling_activations.check_maxpool_backward(wrong)
 
 
 def test_activation_check_accepts_correct_derivatives(capsys):
@@ -157,9 +159,9 @@ def test_activation_check_rejects_wrong_derivatives(wrong, expect):
 @pytest.mark.parametrize(
     "check, n_args",
     [
-        (pooling.check_pool2d, 1),
-        (pooling.check_maxpool_backward, 1),
-        (pooling.check_activation_grads, 4),
+        (pooling_activations.check_pool2d, 1),
+        (pooling_activations.check_maxpool_backward, 1),
+        (pooling_activations.check_activation_grads, 4),
     ],
 )
 def test_an_unwritten_exercise_says_where_to_write(check, n_args):
@@ -175,8 +177,11 @@ def test_the_references_agree_with_each_other():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((7, 6, 2))
     for mode in ("max", "avg"):
-        np.testing.assert_allclose(pooling.keras_pool2d(x, 3, 2, mode), pool_windows(x, 3, 2, mode))
+        np.testing.assert_allclose(
+            pooling_activations.keras_pool2d(x, 3, 2, mode), pool_windows(x, 3, 2, mode)
+        )
     dout = rng.standard_normal((3, 2, 2))
     np.testing.assert_allclose(
-        pooling.keras_maxpool2d_grad(dout, x, 3, 2), maxpool_backward_flat(dout, x, 3, 2)
+        pooling_activations.keras_maxpool2d_grad(dout, x, 3, 2),
+        maxpool_backward_flat(dout, x, 3, 2),
     )

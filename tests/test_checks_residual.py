@@ -6,7 +6,7 @@ import keras
 import pytest
 import tensorflow as tf
 
-from utils.checks import CheckFailed, residual
+from utils.checks import CheckFailed, resnet
 
 L = keras.layers
 
@@ -48,10 +48,10 @@ def deep_net(n_blocks, residual, size=16, channels=16, classes=10):
 
 
 def test_correct_answers_pass(capsys):
-    residual.check_identity_block(identity_block)
-    residual.check_projection_block(projection_block, seed=5)
-    residual.check_gradient_norms(gradient_norms)
-    residual.check_deep_net(deep_net)
+    resnet.check_identity_block(identity_block)
+    resnet.check_projection_block(projection_block, seed=5)
+    resnet.check_gradient_norms(gradient_norms)
+    resnet.check_deep_net(deep_net)
     assert capsys.readouterr().out.count("PASSED") == 4
 
 
@@ -83,7 +83,7 @@ def identity_with_bias(x, zero_init=False):
 )
 def test_identity_check_rejects(fn):
     with pytest.raises(CheckFailed):
-        residual.check_identity_block(fn)
+        resnet.check_identity_block(fn)
 
 
 def projection_pool_shortcut(x, filters, stride=2, zero_init=False):
@@ -112,7 +112,7 @@ def projection_stride_on_second(x, filters, stride=2, zero_init=False):
 )
 def test_projection_check_rejects(fn):
     with pytest.raises(CheckFailed):
-        residual.check_projection_block(fn)
+        resnet.check_projection_block(fn)
 
 
 def norms_of_sum(model, x, y):
@@ -141,7 +141,7 @@ def norms_with_biases(model, x, y):
 @pytest.mark.parametrize("fn", [norms_of_sum, norms_reversed, norms_with_biases])
 def test_gradient_check_rejects(fn):
     with pytest.raises(CheckFailed):
-        residual.check_gradient_norms(fn)
+        resnet.check_gradient_norms(fn)
 
 
 def deep_net_softmax(n_blocks, residual, size=16, channels=16, classes=10):
@@ -168,7 +168,7 @@ def deep_net_relu_before_add(n_blocks, residual, size=16, channels=16, classes=1
 )
 def test_deep_net_check_rejects(fn):
     with pytest.raises(CheckFailed):
-        residual.check_deep_net(fn)
+        resnet.check_deep_net(fn)
 
 
 def test_stub_says_where_to_write():
@@ -176,4 +176,4 @@ def test_stub_says_where_to_write():
         raise NotImplementedError()
 
     with pytest.raises(NotImplementedError, match="YOUR CODE HERE"):
-        residual.check_identity_block(identity_block)
+        resnet.check_identity_block(identity_block)

@@ -1,11 +1,12 @@
-"""Tests of utils.checks.segmentation: right answers pass, typical wrong ones fail."""
+"""Tests of utils.checks.unet: right answers pass, typical wrong ones fail."""
 
 import keras
 import numpy as np
 import pytest
 
 from utils.checks.core import CheckFailed
-from utils.checks.segmentation import check_dice, check_iou, check_unet, unet_param_count
+from utils.checks.unet import check_dice, check_iou, check_unet
+from utils.measure.tables import unet_param_count
 
 
 def _block(x, f):

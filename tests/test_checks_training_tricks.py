@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from utils.checks import CheckFailed, training_tricks
-from utils.generalisation import Run
+from utils import training
+from utils.checks import CheckFailed, training_cnns_well
+from utils.training import Run
 
 # --- correct answers, written differently from the lab's solution -----------------------------
 
@@ -151,29 +152,29 @@ def not_written(*args, **kwargs):
 
 @pytest.mark.parametrize("fn", [momentum_textbook])
 def test_momentum_check_accepts_correct(fn, capsys):
-    training_tricks.check_momentum_step(fn)
+    training_cnns_well.check_momentum_step(fn)
     assert "PASSED" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("fn", [adam_paper, adam_keras_form])
 def test_adam_check_accepts_both_epsilon_forms(fn, capsys):
-    training_tricks.check_adam_step(fn, seed=3)
+    training_cnns_well.check_adam_step(fn, seed=3)
     assert "PASSED" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("fn", [adam_no_bias_correction, adam_t_off_by_one, adam_v_of_abs])
 def test_adam_check_rejects(fn):
     with pytest.raises(CheckFailed):
-        training_tricks.check_adam_step(fn)
+        training_cnns_well.check_adam_step(fn)
 
 
 def test_momentum_check_rejects_plain_sgd():
     with pytest.raises(CheckFailed):
-        training_tricks.check_momentum_step(momentum_forgets)
+        training_cnns_well.check_momentum_step(momentum_forgets)
 
 
 def test_spatial_dropout_check_accepts_correct(capsys):
-    training_tricks.check_spatial_dropout(spatial_dropout_ok, seed=5)
+    training_cnns_well.check_spatial_dropout(spatial_dropout_ok, seed=5)
     assert "PASSED" in capsys.readouterr().out
 
 
@@ -189,12 +190,12 @@ def test_spatial_dropout_check_accepts_correct(capsys):
 )
 def test_spatial_dropout_check_rejects(fn):
     with pytest.raises(CheckFailed):
-        training_tricks.check_spatial_dropout(fn)
+        training_cnns_well.check_spatial_dropout(fn)
 
 
 @pytest.mark.parametrize("fn", [cutout_ok, cutout_inside])
 def test_cutout_check_accepts_both_placements(fn, capsys):
-    training_tricks.check_cutout(fn, seed=7)
+    training_cnns_well.check_cutout(fn, seed=7)
     assert "PASSED" in capsys.readouterr().out
 
 
@@ -203,16 +204,16 @@ def test_cutout_check_accepts_both_placements(fn, capsys):
 )
 def test_cutout_check_rejects(fn):
     with pytest.raises(CheckFailed):
-        training_tricks.check_cutout(fn)
+        training_cnns_well.check_cutout(fn)
 
 
 @pytest.mark.parametrize(
     "check",
     [
-        training_tricks.check_momentum_step,
-        training_tricks.check_adam_step,
-        training_tricks.check_spatial_dropout,
-        training_tricks.check_cutout,
+        training_cnns_well.check_momentum_step,
+        training_cnns_well.check_adam_step,
+        training_cnns_well.check_spatial_dropout,
+        training_cnns_well.check_cutout,
     ],
 )
 def test_stub_says_where_to_write(check):
@@ -243,7 +244,6 @@ def _dense_model():
 @pytest.fixture
 def measured(monkeypatch):
     """Make `fit_and_measure` return a Run with the accuracies in `measured[0]`, untrained."""
-    from utils import generalisation
 
     result = [(1.0, 0.5)]
     seen = {}
@@ -253,7 +253,7 @@ def measured(monkeypatch):
         train_acc, val_acc = result[0]
         return Run(name or model.name, {}, train_acc, val_acc, 0.0)
 
-    monkeypatch.setattr(generalisation, "fit_and_measure", fake_fit)
+    monkeypatch.setattr(training, "fit_and_measure", fake_fit)
     return result, seen
 
 
@@ -267,7 +267,7 @@ def test_gap_check_passes_a_smaller_gap_with_the_baseline_recipe(measured, capsy
     train, val = _tiny_data(16, 1), _tiny_data(16, 2)
     baseline = Run("baseline", {}, train_acc=1.0, val_acc=0.6, seconds=0.0)  # gap 0.4
     result[0] = (0.9, 0.62)  # gap 0.28
-    run = training_tricks.check_gap_closed(_dense_model, baseline, train, val, **RECIPE)
+    run = training_cnns_well.check_gap_closed(_dense_model, baseline, train, val, **RECIPE)
     assert "PASSED" in capsys.readouterr().out
     assert run.gap == pytest.approx(0.28)
     assert seen["epochs"] == 3 and seen["batch_size"] == 8
@@ -287,7 +287,7 @@ def test_gap_check_rejects(measured, accuracies, message):
     baseline = Run("baseline", {}, train_acc=1.0, val_acc=0.6, seconds=0.0)
     result[0] = accuracies
     with pytest.raises(CheckFailed, match=message):
-        training_tricks.check_gap_closed(_dense_model, baseline, train, val, **RECIPE)
+        training_cnns_well.check_gap_closed(_dense_model, baseline, train, val, **RECIPE)
 
 
 def test_gap_check_rejects_wrong_shapes_and_stubs(measured):
@@ -306,8 +306,8 @@ def test_gap_check_rejects_wrong_shapes_and_stubs(measured):
         )
 
     with pytest.raises(CheckFailed, match="shapes"):
-        training_tricks.check_gap_closed(build_wrong, baseline, train, val, **RECIPE)
+        training_cnns_well.check_gap_closed(build_wrong, baseline, train, val, **RECIPE)
     with pytest.raises(CheckFailed, match="Keras model"):
-        training_tricks.check_gap_closed(lambda: None, baseline, train, val, **RECIPE)
+        training_cnns_well.check_gap_closed(lambda: None, baseline, train, val, **RECIPE)
     with pytest.raises(NotImplementedError, match="YOUR CODE HERE"):
-        training_tricks.check_gap_closed(not_written, baseline, train, val, **RECIPE)
+        training_cnns_well.check_gap_closed(not_written, baseline, train, val, **RECIPE)

@@ -1,12 +1,16 @@
-"""Tests of utils.checks.transfer: right answers pass, typical wrong ones fail."""
+"""Tests of utils.checks.transfer_learning: right answers pass, typical wrong ones fail."""
 
 import keras
 import numpy as np
 import pytest
 
 from utils.checks.core import CheckFailed
-from utils.checks.transfer import check_fine_tuning, check_preprocessing, check_transfer_model
-from utils.transfer import batchnorm_statistics, course_backbone
+from utils.checks.transfer_learning import (
+    check_fine_tuning,
+    check_preprocessing,
+    check_transfer_model,
+)
+from utils.networks.backbones import batchnorm_statistics, course_backbone
 
 MEANS_BGR = np.array([103.939, 116.779, 123.68], dtype=np.float32)
 

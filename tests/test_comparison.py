@@ -9,8 +9,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from utils import comparison, results  # noqa: E402
 from utils.course import DATA_ENV  # noqa: E402
+from utils.measure import (
+    comparison,
+    records,  # noqa: E402
+)
+from utils.plots import charts
 
 
 @pytest.fixture
@@ -30,7 +34,7 @@ def _record(name, **fields):
         "accuracy": 0.5,
         "profile": "smoke",
     }
-    return results.record(name, **{**base, **fields})
+    return records.record(name, **{**base, **fields})
 
 
 def test_no_records_at_all_is_not_an_error(data_dir, capsys):
@@ -38,7 +42,7 @@ def test_no_records_at_all_is_not_an_error(data_dir, capsys):
     assert rows == []
     assert [a.record for a in missing] == [a.record for a in comparison.ARCHITECTURES]
     comparison.print_table(rows)
-    comparison.plot_accuracy_vs_macs(rows)
+    charts.plot_accuracy_vs_macs(rows)
     out = capsys.readouterr().out
     assert "nothing to compare" in out and "nothing to plot" in out
     assert plt.get_fignums() == []
@@ -72,8 +76,8 @@ def test_plot_has_one_point_per_usable_record(data_dir):
     _record("08_vgg", accuracy=float("nan"))  # unusable: no accuracy
     _record("09_googlenet", macs=None)  # unusable: no MACs
     rows, _ = comparison.collect()
-    assert [r["record"] for r in comparison.plottable(rows)] == ["05_lenet", "07_alexnet"]
-    comparison.plot_accuracy_vs_macs(rows)
+    assert [r["record"] for r in charts.plottable(rows)] == ["05_lenet", "07_alexnet"]
+    charts.plot_accuracy_vs_macs(rows)
     (ax,) = plt.gcf().axes
     offsets = [c.get_offsets() for c in ax.collections]
     assert sum(len(o) for o in offsets) == 2
@@ -92,7 +96,7 @@ def test_mixed_profiles_are_pointed_out(data_dir):
 
 
 def test_malformed_fields_become_missing_values(data_dir, capsys):
-    results.record("11_densenet", model="DenseNet", accuracy="high", profile="smoke")
+    records.record("11_densenet", model="DenseNet", accuracy="high", profile="smoke")
     rows, _ = comparison.collect()
     assert rows[0]["accuracy"] is None and rows[0]["macs"] is None
     comparison.print_table(rows)
@@ -107,10 +111,10 @@ def colab(tmp_path, monkeypatch):
     import sys
     import types
 
-    monkeypatch.delenv(results.RESULTS_ENV, raising=False)
+    monkeypatch.delenv(records.RESULTS_ENV, raising=False)
     monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
     mount = tmp_path / "drive"
-    monkeypatch.setattr(results, "DRIVE_MOUNT", mount)
+    monkeypatch.setattr(records, "DRIVE_MOUNT", mount)
     local = tmp_path / "machine"
     monkeypatch.setenv(DATA_ENV, str(local))
     return mount, local
@@ -121,11 +125,11 @@ def test_on_colab_without_drive_records_stay_local_and_say_how_to_keep_them(cola
     path = _record("05_lenet")
     assert path.parent == local / "results"
     printed = capsys.readouterr().out
-    assert "not mounted" in printed and results.MOUNT_LINE in printed
+    assert "not mounted" in printed and records.MOUNT_LINE in printed
     rows, missing = comparison.collect()
     message = comparison.missing_message(missing)
     assert [r["record"] for r in rows] == ["05_lenet"]
-    assert results.MOUNT_LINE in message and "its own machine" in message
+    assert records.MOUNT_LINE in message and "its own machine" in message
 
 
 def test_on_colab_with_drive_records_from_different_machines_meet_on_drive(colab, capsys):
@@ -140,14 +144,14 @@ def test_on_colab_with_drive_records_from_different_machines_meet_on_drive(colab
     rows, missing = comparison.collect()
     assert [r["record"] for r in rows] == ["05_lenet", "10_resnet"]
     message = comparison.missing_message(missing)
-    assert str(drive) in message and results.MOUNT_LINE not in message
+    assert str(drive) in message and records.MOUNT_LINE not in message
 
 
 def test_outside_colab_nothing_changes(data_dir, capsys):
     path = _record("05_lenet")
     assert path.parent == data_dir / "results"
     assert capsys.readouterr().out == ""
-    assert results.storage_note() == ""
+    assert records.storage_note() == ""
     _, missing = comparison.collect()
     assert "Drive" not in comparison.missing_message(missing)
 
@@ -155,6 +159,6 @@ def test_outside_colab_nothing_changes(data_dir, capsys):
 def test_the_results_env_overrides_everything(colab, tmp_path, monkeypatch, capsys):
     mount, _ = colab
     (mount / "MyDrive").mkdir(parents=True)
-    monkeypatch.setenv(results.RESULTS_ENV, str(tmp_path / "elsewhere"))
+    monkeypatch.setenv(records.RESULTS_ENV, str(tmp_path / "elsewhere"))
     assert _record("05_lenet").parent == tmp_path / "elsewhere"
     assert capsys.readouterr().out == ""

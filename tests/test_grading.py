@@ -199,10 +199,11 @@ def test_the_kernels_package_has_no_checks_references_or_tooling(tmp_path):
         assert defs <= {"__getattr__", "check", "call", "passed", "rel_error"}, stub.name
     stub = (pkg / "utils" / "checks" / "convolution.py").read_text()
     assert "import scipy" not in stub and "def check" in stub
-    real = (nbfiles.root() / "utils" / "checks" / "pooling.py").read_text()
+    real = (nbfiles.root() / "utils" / "checks" / "pooling_activations.py").read_text()
     assert (
         "EXAMPLE_4X4" in real
-        and "EXAMPLE_4X4 = np.array(" in (pkg / "utils" / "checks" / "pooling.py").read_text()
+        and "EXAMPLE_4X4 = np.array("
+        in (pkg / "utils" / "checks" / "pooling_activations.py").read_text()
     )
 
 

@@ -1,4 +1,4 @@
-"""utils.image_folders: the demo folder builder and the folder inspector, on folders made here."""
+"""utils.data.image_folders: the demo folder builder and the folder inspector, on folders made here."""
 
 from __future__ import annotations
 
@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from utils.image_folders import DEMO_CLASSES, FolderProblem, build_demo_folder, inspect_image_folder
+from utils.data.image_folders import (
+    DEMO_CLASSES,
+    FolderProblem,
+    build_demo_folder,
+    inspect_image_folder,
+)
 
 
 def _png(path, size=(10, 12)):

@@ -1,9 +1,9 @@
-"""utils.image_measures.detail against hand-computed values and the blur/sharpen ordering."""
+"""utils.measure.images.detail against hand-computed values and the blur/sharpen ordering."""
 
 import numpy as np
 from scipy import ndimage
 
-from utils.image_measures import detail
+from utils.measure.images import detail
 
 
 def test_detail_by_hand():

@@ -1,11 +1,11 @@
-"""utils.macs against hand-computed layers and published model figures."""
+"""utils.measure.macs against hand-computed layers and published model figures."""
 
 from __future__ import annotations
 
 import keras
 import pytest
 
-from utils.macs import count_macs, layer_macs, macs_table
+from utils.measure.macs import count_macs, layer_macs, macs_table
 
 L = keras.layers
 

@@ -1,9 +1,9 @@
-"""utils.receptive_fields against the formula r = 1 + sum(k - 1) for stride-1 stacks."""
+"""utils.measure.receptive_fields against the formula r = 1 + sum(k - 1) for stride-1 stacks."""
 
 import numpy as np
 import pytest
 
-from utils.receptive_fields import gradient_map, ones_conv, receptive_field
+from utils.measure.receptive_fields import gradient_map, ones_conv, receptive_field
 
 
 @pytest.mark.parametrize(

@@ -13,8 +13,8 @@ import pytest
 from utils.data.cifar10 import read_cifar10_archive
 from utils.data.pet_breeds import is_cat, read_pet_breeds
 from utils.data.pets import read_pets
+from utils.measure.bands import OutsideBandError, check_band
 from utils.tooling import fake_data, rehearsal
-from utils.training import OutsideBandError, check_band
 
 
 def test_mnist_stand_in_has_keras_layout(tmp_path):
@@ -73,7 +73,7 @@ def test_check_band_smoke_fails_full_estimate_warns(capsys):
 def test_kernel_patches_cap_steps_and_record_the_full_cost(monkeypatch, tmp_path):
     import keras
 
-    from utils.macs import count_macs
+    from utils.measure.macs import count_macs
     from utils.tooling import rehearsal_kernel
 
     monkeypatch.setenv("COURSE_REHEARSAL_STEPS", "2")

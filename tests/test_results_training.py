@@ -1,20 +1,20 @@
-"""utils.results round trip and utils.training.check_band."""
+"""utils.measure.records round trip and utils.measure.bands.check_band."""
 
 from __future__ import annotations
 
 import pytest
 
-from utils import results
-from utils.training import OutsideBandError, check_band
+from utils.measure import records
+from utils.measure.bands import OutsideBandError, check_band
 
 
 def test_record_and_load(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
-    results.record("08_vgg", params=10, accuracy=0.5, profile="smoke")
-    results.record("07_alexnet", params=3)
-    names = [r["name"] for r in results.load_all()]
+    records.record("08_vgg", params=10, accuracy=0.5, profile="smoke")
+    records.record("07_alexnet", params=3)
+    names = [r["name"] for r in records.load_all()]
     assert names == ["07_alexnet", "08_vgg"]
-    assert results.load_all()[1]["accuracy"] == 0.5
+    assert records.load_all()[1]["accuracy"] == 0.5
 
 
 def test_check_band(capsys):

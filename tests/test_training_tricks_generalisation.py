@@ -1,4 +1,4 @@
-"""utils.generalisation.train_side_by_side: training models together is training them alone.
+"""utils.training.train_side_by_side: training models together is training them alone.
 
 The unit 06 lecture trains many small models in one loop and says this gives the same result as
 training each one on its own with the same mini-batches. Checked here on two tiny models (one
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from utils.generalisation import Run, train_side_by_side
+from utils.training import Run, train_side_by_side
 
 
 def _model(name, seed, regularizer=None):

@@ -1,19 +1,37 @@
-"""The course's helper package: the plumbing behind the notebooks.
+"""The course's helper package: the plumbing behind the notebooks, organised by role.
 
-Submodules (import the one you need; importing `utils` itself loads nothing heavy):
+Notebooks teach; `utils` does the plumbing. Importing `utils` itself loads nothing heavy, and
+no module does anything when imported.
 
-- `utils.course`    the course's identity: repository URL, profiles, paths
-- `utils.notebook`  `start()`: resolve the run profile, seed everything, report the device
-- `utils.data`      data sets: registry, checked downloads, offline stand-ins, photos
-- `utils.plots`     image grids, kernels on photos, feature maps, training curves
-- `utils.pixel_plots` images as numbers: annotated pixel grids, channel splits, task overlays
-- `utils.gradcheck` numeric gradients and a CS231n-style gradient-check report
-- `utils.shallow_cnn` unit 04's NumPy shallow CNN: forward passes, parameters, the SGD loop
-- `utils.lineplots` curves in side-by-side panels (measures against a parameter, functions and
-                    their derivatives)
-- `utils.checks`    the self-checks that labs call, against independent references
-- `utils.training`  small training helpers (accuracy bands)
-- `utils.tooling`   lab builder, notebook runner, notebook lint (`python -m utils.tooling`)
+    utils/
+      course.py, notebook.py  start-up and course identity: repository, release, profiles,
+                              paths; `start()` resolves the profile, seeds, reports the device
+      measure/                what the course measures: MACs, parameters and layer tables,
+                              receptive fields, speed, errors, gradients, published figures,
+                              records, accuracy bands
+      data/                   data sets of both profiles: registry, checked downloads, readers
+                              of the on-disk formats, offline stand-ins, photos, image folders
+      networks/               layers and models the course reuses (LRN, unit 04's NumPy CNN,
+                              transfer backbones, the small inspectable CNN)
+      training.py             training several models on one recipe (unit 06)
+      plots/                  figures, one module per kind of picture: images, pixels, masks,
+                              curves, charts
+      checks/                 the labs' self-checks, one module per unit, named as the unit
+                              (`checks.lenet` for 05_lenet), on `checks.core` and `checks.structure`
+      tooling/                instructor tooling (lint, labs, grading, release, site, Colab job);
+                              in a clone only, not in the installed package
+
+`utils.plots`, `utils.measure` and `utils.networks` index their names: `plots.show_images`,
+`measure.count_macs` and `networks.small_cnn` load the submodule that defines them on first use.
+
+Import rule (`make lint` enforces it, see `utils.tooling.layout`): a module may import only its
+own role and the roles to its left, and lectures (`notebooks/`) never import `utils.checks` or
+`utils.tooling`:
+
+    course/notebook <- measure <- data <- networks <- training <- checks <- tooling
+                       measure <- plots
+
+so checks never draw, plots never train, and nothing a learner installs needs the tooling.
 """
 
 __version__ = "0.1.0"

@@ -1,78 +1,266 @@
-"""Small training helpers: stating and checking the result a notebook expects."""
+"""Training several models on one recipe and measuring their generalisation (unit 06).
+
+- `standardise`: Per-image standardisation: uint8 or float (N, H, W, C) -> float32 (N, H, W, C).
+- `Run`: What one training run measured.
+- `train_side_by_side`: Train several Keras classifiers on the same mini-batches, in one loop; measure each.
+- `fit_and_measure`: Train one model with `train_side_by_side` and return its Run (see there).
+- `print_gap_table`: One row per run: train and validation accuracy, gap, and the gap's change vs `baseline`.
+"""
 
 from __future__ import annotations
 
-import os
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
-DEFAULT_CAUSES = (
-    "Usual causes: too few epochs, a changed learning rate or batch size, inputs not scaled the "
-    "way the model expects, or different data (a partial download, another data set)."
-)
-
-
-class OutsideBandError(AssertionError):
-    """A measured metric fell outside the band the notebook promised."""
+import numpy as np
 
 
-def active_profile() -> str:
-    """The profile the running notebook uses: `$COURSE_PROFILE` if set, else the notebook's
-    `PROFILE` variable (every notebook sets it with `PROFILE = start(PROFILE, SEED)`), else
-    "full" (what a person gets)."""
-    from utils.course import PROFILE_ENV
+def standardise(x: np.ndarray) -> np.ndarray:
+    """Per-image standardisation: uint8 or float (N, H, W, C) -> float32 (N, H, W, C).
 
-    env = os.environ.get(PROFILE_ENV)
-    if env:
-        return env
-    try:
-        from IPython import get_ipython
-
-        shell = get_ipython()
-    except ImportError:  # plain Python, no IPython installed
-        shell = None
-    profile = shell.user_ns.get("PROFILE") if shell is not None else None
-    return profile if isinstance(profile, str) else "full"
-
-
-def check_band(
-    name: str,
-    value: float,
-    low: float,
-    high: float = 1.0,
-    *,
-    causes: str = "",
-    strict: bool = True,
-    measured: bool = False,
-    profile: str | None = None,
-) -> None:
-    """Print `value` against its expected band [low, high]; raise or warn when outside.
-
-    causes:   the likely reasons to print when the value is outside (what to check next).
-    strict:   raise OutsideBandError when outside (a lab's check, the `smoke` run the tests
-              make); False only warns.
-    measured: whether the band was measured on the real data. In the `full` profile a band
-              that was not (the test machines cannot download the full data sets) is an
-              estimate: a value outside it warns, says so and lists the usual causes, and never
-              raises, whatever `strict` says.
-    profile:  "full" or "smoke"; None reads it with `active_profile()`.
-
-    Returns None, so that a cell ending in `check_band(...)` shows only the printed verdict.
+    Each image has its own mean subtracted and is divided by its own standard deviation (over
+    all pixels and channels), like `tf.image.per_image_standardization`. Colour and brightness
+    differences between photos stop mattering, and training starts faster.
     """
-    profile = profile or active_profile()
-    estimate = profile == "full" and not measured
-    ok = low <= value <= high
-    verdict = "within" if ok else "OUTSIDE"
-    note = " (an estimate, not measured on the real data)" if estimate else ""
-    print(f"{name}: {value:.4f} ({verdict} the expected band {low:.3f} to {high:.3f}{note})")
-    if ok:
-        return None
-    reasons = causes or DEFAULT_CAUSES
-    if estimate:
-        print(
-            f"WARNING: {name} is outside its band. The band is an estimate for the full data and "
-            f"has not been measured on it, so this is not necessarily an error. {reasons}"
-        )
-    elif strict:
-        raise OutsideBandError(f"{name} = {value:.4f} is outside [{low}, {high}]. {reasons}")
+    images = np.asarray(x, np.float32)
+    mean = images.mean(axis=(1, 2, 3), keepdims=True)
+    floor = 1.0 / np.sqrt(images[0].size)  # as tf.image.per_image_standardization
+    std = np.maximum(images.std(axis=(1, 2, 3), keepdims=True), floor)
+    return ((images - mean) / std).astype(np.float32)
+
+
+@dataclass
+class Run:
+    """What one training run measured.
+
+    history: Keras's per-epoch logs ({"loss": [...], "accuracy": [...], maybe "val_..."}).
+    train_acc, val_acc: accuracies measured after training with `model.evaluate`, i.e. in
+    inference mode (dropout off, augmentation off, batch norm using its moving statistics).
+    seconds: wall time of the training (shared by the models trained side by side with it).
+    """
+
+    name: str
+    history: dict = field(repr=False)
+    train_acc: float
+    val_acc: float
+    seconds: float
+
+    @property
+    def gap(self) -> float:
+        """The generalisation gap: train accuracy - validation accuracy."""
+        return self.train_acc - self.val_acc
+
+
+@contextmanager
+def _quiet_retracing():
+    """Silence TensorFlow's "triggered tf.function retracing" warning within the block.
+
+    Each `train_side_by_side` call compiles new step functions for its own models, which TF
+    counts as retracing one function (same source code) and warns about after five calls.
+    """
+    logger = logging.getLogger("tensorflow")
+    saved = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(saved)
+
+
+def _optimizers_for(optimizer, names):
+    """One optimizer per model. optimizer: a name ("adam"), an instance (one model only), a
+    zero-argument callable returning a fresh optimizer, or a mapping {model name: optimizer}."""
+    import keras
+
+    if isinstance(optimizer, Mapping):
+        missing = [n for n in names if n not in optimizer]
+        if missing:
+            raise ValueError(f"no optimizer given for {missing}")
+        chosen = [optimizer[n] for n in names]
+    elif isinstance(optimizer, str):
+        chosen = [keras.optimizers.get(optimizer) for _ in names]
+    elif isinstance(optimizer, keras.optimizers.Optimizer):
+        if len(names) > 1:
+            raise ValueError("one optimizer instance cannot train several models: pass a callable")
+        chosen = [optimizer]
+    elif callable(optimizer):
+        chosen = [optimizer() for _ in names]
     else:
-        print(f"WARNING: {name} is outside its band. {reasons}")
-    return None
+        raise TypeError(
+            f"optimizer must be a name, an optimizer, a callable or a dict: {optimizer!r}"
+        )
+    if len({id(o) for o in chosen}) < len(chosen):
+        raise ValueError("each model needs its own optimizer instance (they keep per-weight state)")
+    return chosen
+
+
+def train_side_by_side(
+    models: Mapping,
+    train: tuple[np.ndarray, np.ndarray],
+    val: tuple[np.ndarray, np.ndarray],
+    *,
+    epochs: int,
+    batch_size: int,
+    optimizer="adam",
+    curves: bool = False,
+    seed: int = 0,
+    verbose: bool = True,
+    progress: bool | None = None,
+) -> dict[str, Run]:
+    """Train several Keras classifiers on the same mini-batches, in one loop; measure each.
+
+    models: {name: keras.Model} taking x (N, H, W, C) float32 to softmax probabilities
+    (N, classes); train, val: (x (N, H, W, C) float32, y (N,) int). optimizer: see
+    `_optimizers_for` (a name, an instance for a single model, a callable giving a fresh one per
+    model, or {name: optimizer}). Every epoch visits the training set in one random order (from
+    `seed`), the same for every model, in mini-batches of `batch_size`; each model takes one
+    step of its own optimizer per mini-batch on mean cross-entropy + its weight penalties
+    (`model.losses`, as Keras's `fit` does). The models share no weights and each has its own
+    optimizer, so training them together gives the same result as training each alone with
+    these mini-batches; doing it in one compiled step costs one trace instead of one per model.
+
+    Returns {name: Run}. Run.history holds per-epoch "loss" and "accuracy" (running averages
+    over the epoch's mini-batches, in training mode, as `fit` reports them) and, if
+    curves=True, "val_loss" and "val_accuracy" (inference mode, after each epoch).
+    train_acc and val_acc are measured after training, in inference mode.
+    progress: show a progress bar over the epochs; None: only for long runs (over 200,000
+    image-epochs in all, e.g. the `full` profile), so that quick runs print nothing extra.
+    """
+    import keras
+    import tensorflow as tf
+    from tqdm.auto import tqdm
+
+    names = list(models)
+    nets = [models[n] for n in names]
+    opts = _optimizers_for(optimizer, names)
+    for net, opt in zip(nets, opts, strict=True):
+        opt.build(net.trainable_variables)
+    x, y = np.asarray(train[0], np.float32), np.asarray(train[1], np.int32)
+    xv, yv = np.asarray(val[0], np.float32), np.asarray(val[1], np.int32)
+    if progress is None:
+        progress = epochs * len(x) * len(nets) > 200_000
+    spec = (tf.TensorSpec((None, *x.shape[1:]), tf.float32), tf.TensorSpec((None,), tf.int32))
+
+    def penalty(net):
+        return tf.add_n(net.losses) if net.losses else tf.constant(0.0)
+
+    def correct(labels, probs):
+        return tf.reduce_sum(
+            tf.cast(tf.equal(tf.argmax(probs, -1, output_type=tf.int32), labels), tf.float32)
+        )
+
+    @tf.function(input_signature=spec)
+    def train_step(xb, yb):
+        losses, hits = [], []
+        for net, opt in zip(nets, opts, strict=True):
+            with tf.GradientTape() as tape:
+                probs = net(xb, training=True)
+                ce = keras.losses.sparse_categorical_crossentropy(yb, probs)
+                loss = tf.reduce_mean(ce) + penalty(net)
+            grads = tape.gradient(loss, net.trainable_variables)
+            opt.apply_gradients(zip(grads, net.trainable_variables, strict=True))
+            losses.append(loss)
+            hits.append(correct(yb, probs))
+        return tf.stack(losses), tf.stack(hits)
+
+    def eval_step(xb, yb):
+        # Eager on purpose: it runs a few times only, and compiling it would cost more.
+        sums, hits = [], []
+        for net in nets:
+            probs = net(xb, training=False)
+            sums.append(tf.reduce_sum(keras.losses.sparse_categorical_crossentropy(yb, probs)))
+            hits.append(correct(yb, probs))
+        return tf.stack(sums), tf.stack(hits)
+
+    def evaluate(xs, ys):
+        """(mean loss incl. penalties, accuracy) per model, in inference mode."""
+        sums, hits = np.zeros(len(nets)), np.zeros(len(nets))
+        for i in range(0, len(xs), 256):
+            s, h = eval_step(xs[i : i + 256], ys[i : i + 256])
+            sums, hits = sums + s.numpy(), hits + h.numpy()
+        penalties = np.array([float(penalty(net)) for net in nets])
+        return sums / len(xs) + penalties, hits / len(xs)
+
+    with _quiet_retracing():
+        history = {n: {"loss": [], "accuracy": []} for n in names}
+        rng = np.random.default_rng(seed)
+        start = time.perf_counter()
+        bar = tqdm(range(epochs), desc="epochs", disable=not progress, leave=False)
+        for _ in bar:
+            order = rng.permutation(len(x))
+            loss_sum, hit_sum = np.zeros(len(nets)), np.zeros(len(nets))
+            for i in range(0, len(x), batch_size):
+                idx = order[i : i + batch_size]
+                loss, hits = train_step(x[idx], y[idx])
+                loss_sum, hit_sum = loss_sum + loss.numpy() * len(idx), hit_sum + hits.numpy()
+            if curves:
+                val_loss, val_acc = evaluate(xv, yv)
+            for k, n in enumerate(names):
+                history[n]["loss"].append(float(loss_sum[k] / len(x)))
+                history[n]["accuracy"].append(float(hit_sum[k] / len(x)))
+                if curves:
+                    history[n].setdefault("val_loss", []).append(float(val_loss[k]))
+                    history[n].setdefault("val_accuracy", []).append(float(val_acc[k]))
+        bar.close()
+        _, train_acc = evaluate(x, y)
+        _, val_acc = evaluate(xv, yv)
+    seconds = time.perf_counter() - start
+    runs = {
+        n: Run(n, history[n], float(train_acc[k]), float(val_acc[k]), seconds)
+        for k, n in enumerate(names)
+    }
+    if verbose:
+        for run in runs.values():
+            print(
+                f"{run.name:22s} train {run.train_acc:.3f}  val {run.val_acc:.3f}  gap {run.gap:+.3f}"
+            )
+        print(f"({len(nets)} model(s), {epochs} epochs: {seconds:.1f} s (measured))")
+    return runs
+
+
+def fit_and_measure(
+    model,
+    train: tuple[np.ndarray, np.ndarray],
+    val: tuple[np.ndarray, np.ndarray],
+    *,
+    epochs: int,
+    batch_size: int,
+    optimizer="adam",
+    name: str = "",
+    curves: bool = False,
+    seed: int = 0,
+    verbose: bool = True,
+) -> Run:
+    """Train one model with `train_side_by_side` and return its Run (see there).
+
+    model: a keras.Model, x (N, H, W, C) float32 -> softmax probabilities (N, classes).
+    optimizer: a name or a fresh keras.optimizers instance. Prints one line unless
+    verbose=False.
+    """
+    name = name or model.name
+    runs = train_side_by_side(
+        {name: model},
+        train,
+        val,
+        epochs=epochs,
+        batch_size=batch_size,
+        optimizer=optimizer,
+        curves=curves,
+        seed=seed,
+        verbose=verbose,
+    )
+    return runs[name]
+
+
+def print_gap_table(runs: Sequence[Run], baseline: Run | None = None) -> None:
+    """One row per run: train and validation accuracy, gap, and the gap's change vs `baseline`."""
+    header = f"{'model':22s} {'train acc':>9s} {'val acc':>8s} {'gap':>7s}"
+    print(header + (f" {'vs baseline':>11s}" if baseline else ""))
+    for r in runs:
+        row = f"{r.name:22s} {r.train_acc:9.3f} {r.val_acc:8.3f} {r.gap:+7.3f}"
+        if baseline:
+            row += f" {r.gap - baseline.gap:+11.3f}"
+        print(row)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from mistakes import Exercise
-from utils.checks import images
+from utils.checks import images_are_numbers
 from utils.data.photos import load_photo
 
 
@@ -33,7 +33,7 @@ BT709 = np.array([0.2125, 0.7154, 0.0721])
 
 EXERCISES = {
     "check_load_as_float": Exercise(
-        run=images.check_load_as_float,
+        run=images_are_numbers.check_load_as_float,
         wrong={
             "no-scaling": (lambda n: np.atleast_3d(load_photo(n)).astype(np.float32), r"1|255"),
             "float64": (lambda n: np.atleast_3d(load_photo(n)) / 255.0, r"float32"),
@@ -49,7 +49,7 @@ EXERCISES = {
         right={"atleast_3d": _float},
     ),
     "check_split_channels": Exercise(
-        run=images.check_split_channels,
+        run=images_are_numbers.check_split_channels,
         wrong={
             "rows-not-channels": (lambda im: [im[i] for i in range(im.shape[0])], r"expected"),
             "keeps-channel-axis": (
@@ -64,7 +64,7 @@ EXERCISES = {
         },
     ),
     "check_rgb_to_gray": Exercise(
-        run=images.check_rgb_to_gray,
+        run=images_are_numbers.check_rgb_to_gray,
         wrong={
             "plain-mean": (lambda rgb: rgb.mean(axis=-1) / 255.0, r"expected"),
             "no-scaling": (lambda rgb: rgb @ BT709, r"expected|\[0, 1\]|range"),
@@ -73,7 +73,7 @@ EXERCISES = {
         right={"einsum": lambda rgb: np.einsum("hwc,c->hw", rgb.astype(float), BT709) / 255},
     ),
     "check_param_counts": Exercise(
-        run=lambda fns: images.check_param_counts(*fns),
+        run=lambda fns: images_are_numbers.check_param_counts(*fns),
         wrong={
             "mlp-no-bias": (
                 (lambda h, w, c, n: h * w * c * n, lambda k, c, f: (k * k * c + 1) * f),
@@ -97,7 +97,7 @@ EXERCISES = {
         },
     ),
     "check_shift": Exercise(
-        run=images.check_shift,
+        run=images_are_numbers.check_shift,
         wrong={
             "np-roll-wraps": (lambda im, dy, dx: np.roll(im, (dy, dx), axis=(0, 1)), r"expected"),
             "axes-swapped": (lambda im, dy, dx: _shift_pad(im, dx, dy), r"expected"),
@@ -106,7 +106,7 @@ EXERCISES = {
         right={"roll-and-mask": _shift_roll_masked, "pad-and-crop": _shift_pad},
     ),
     "check_cosine_similarity": Exercise(
-        run=images.check_cosine_similarity,
+        run=images_are_numbers.check_cosine_similarity,
         wrong={
             "dot-only": (lambda a, b: float(np.ravel(a) @ np.ravel(b)), r"expected"),
             "one-norm": (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from mistakes import Exercise
-from utils.checks import pooling
+from utils.checks import pooling_activations
 
 
 def _windows(x, size, stride):
@@ -93,7 +93,7 @@ def _with(i, fn):
 
 EXERCISES = {
     "check_pool2d": Exercise(
-        run=pooling.check_pool2d,
+        run=pooling_activations.check_pool2d,
         wrong={
             "avg-is-max": (_pool_same_mode, r"average|expected"),
             "sum-not-mean": (_pool_sum, r"times the expected|average"),
@@ -103,7 +103,7 @@ EXERCISES = {
         right={"sliding-windows": pool_windows},
     ),
     "check_maxpool_backward": Exercise(
-        run=pooling.check_maxpool_backward,
+        run=pooling_activations.check_maxpool_backward,
         wrong={
             "assign-not-add": (_maxpool_backward_assign, r"overlap"),
             "spread-like-average": (_maxpool_backward_spread, r"maximum"),
@@ -112,7 +112,7 @@ EXERCISES = {
         right={"argmax-add-at": maxpool_backward_flat},
     ),
     "check_activation_grads": Exercise(
-        run=lambda fns: pooling.check_activation_grads(*fns),
+        run=lambda fns: pooling_activations.check_activation_grads(*fns),
         wrong={
             "relu-geq-at-0": (_with(2, lambda x: (x >= 0).astype(float)), r"exactly x = 0"),
             "leaky-alpha-wrong-side-at-0": (

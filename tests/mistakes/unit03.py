@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from mistakes import Exercise
-from utils.checks import gemm
+from utils.checks import conv_as_gemm
 
 
 def im2col_strided(x, kh, kw, stride, padding):
@@ -95,7 +95,7 @@ def macs(h, w, c_in, c_out, k, stride, padding, batch):
 
 EXERCISES = {
     "check_im2col": Exercise(
-        run=gemm.check_im2col,
+        run=conv_as_gemm.check_im2col,
         wrong={
             "channel-first-order": (_im2col_channel_first, r"wrong order"),
             "no-padding": (_im2col_no_padding, r"shape"),
@@ -105,7 +105,7 @@ EXERCISES = {
         right={"by-kernel-offsets": im2col_by_offsets, "sliding-windows": im2col_strided},
     ),
     "check_conv2d_gemm": Exercise(
-        run=gemm.check_conv2d_gemm,
+        run=conv_as_gemm.check_conv2d_gemm,
         wrong={
             "loops-over-positions": (_gemm_loops, r"loop over output positions"),
             "float64-output": (_gemm_float64, r"float32"),
@@ -115,7 +115,7 @@ EXERCISES = {
         right={"tensordot": gemm_conv_tensordot, "im2col-by-offsets": gemm_conv},
     ),
     "check_conv_macs": Exercise(
-        run=gemm.check_conv_macs,
+        run=conv_as_gemm.check_conv_macs,
         wrong={
             "input-size-not-output": (
                 lambda h, w, ci, co, k, s, p, b: h * w * k * k * ci * co * b,

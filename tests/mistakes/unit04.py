@@ -6,7 +6,7 @@ import numpy as np
 from scipy.special import log_softmax, softmax
 
 from mistakes import Exercise
-from utils.checks import backprop
+from utils.checks import backprop_from_scratch
 
 
 def sce_scipy(scores, y):
@@ -102,7 +102,7 @@ def _conv_dw_one_image(dout, x, w, pad):
 
 EXERCISES = {
     "check_softmax_cross_entropy": Exercise(
-        run=backprop.check_softmax_cross_entropy,
+        run=backprop_from_scratch.check_softmax_cross_entropy,
         wrong={
             "unstable-exp": (_sce_unstable, r"overflow|stabl|nan|inf|expected"),
             "sum-not-mean": (_sce_sum_not_mean, r"expected|mean|N"),
@@ -112,7 +112,7 @@ EXERCISES = {
         right={"scipy-log-softmax": sce_scipy},
     ),
     "check_maxpool_backward": Exercise(
-        run=backprop.check_maxpool_backward,
+        run=backprop_from_scratch.check_maxpool_backward,
         wrong={
             "spread-like-average": (_maxpool_spread, r"expected|max"),
             "mask-without-upstream": (_maxpool_mask_only, r"expected"),
@@ -121,7 +121,7 @@ EXERCISES = {
         right={"repeat-and-mask": maxpool_backward_mask},
     ),
     "check_conv_backward": Exercise(
-        run=backprop.check_conv_backward,
+        run=backprop_from_scratch.check_conv_backward,
         wrong={
             "db-mean-not-sum": (_conv_db_mean, r"db"),
             "dx-kernel-not-flipped": (_conv_dx_unflipped, r"dx"),
@@ -135,7 +135,7 @@ EXERCISES = {
 
 def _network(relu=True, pool="max", loss_scale=1.0, conv_db="sum"):
     """The shallow CNN's loss_and_grads from this module's pieces; arguments make mistakes."""
-    from utils.shallow_cnn import (
+    from utils.networks.shallow_cnn import (
         conv_forward,
         dense_backward,
         dense_forward,
@@ -162,7 +162,7 @@ def _network(relu=True, pool="max", loss_scale=1.0, conv_db="sum"):
 
 
 EXERCISES["check_network_backward"] = Exercise(
-    run=backprop.check_network_backward,
+    run=backprop_from_scratch.check_network_backward,
     wrong={
         "relu-backward-skipped": (_network(relu=False), r"grads\['(w1|b1)'\]"),
         "pool-gradient-spread": (_network(pool="avg"), r"grads\['(w1|b1)'\]"),

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from mistakes import Exercise
-from utils.checks import training_tricks
+from utils.checks import training_cnns_well
 
 
 def momentum_positive_velocity(w, g, v, lr, mu):
@@ -124,7 +124,7 @@ def _cutout_wraps_negative_index(x, size, training, rng):
 
 EXERCISES = {
     "check_momentum_step": Exercise(
-        run=training_tricks.check_momentum_step,
+        run=training_cnns_well.check_momentum_step,
         wrong={
             "plain-sgd": (lambda w, g, v, lr, mu: (w - lr * g, v), r"expected|momentum|velocity"),
             "velocity-not-fed-back": (
@@ -139,7 +139,7 @@ EXERCISES = {
         right={"positive-velocity": momentum_positive_velocity},
     ),
     "check_adam_step": Exercise(
-        run=training_tricks.check_adam_step,
+        run=training_cnns_well.check_adam_step,
         wrong={
             "no-bias-correction": (_adam(bias_correction=False), r"expected|bias"),
             "abs-not-square": (_adam(square=False), r"expected"),
@@ -148,7 +148,7 @@ EXERCISES = {
         right={"plain-form": adam_corrected_lr},
     ),
     "check_spatial_dropout": Exercise(
-        run=training_tricks.check_spatial_dropout,
+        run=training_cnns_well.check_spatial_dropout,
         wrong={
             "per-pixel-not-per-map": (_dropout_per_pixel, r"map|whole|channel"),
             "no-rescaling": (_dropout_no_rescale, r"1 - rate|scale|divid"),
@@ -158,7 +158,7 @@ EXERCISES = {
         right={"multiplied-mask": spatial_dropout_mask},
     ),
     "check_cutout": Exercise(
-        run=training_tricks.check_cutout,
+        run=training_cnns_well.check_cutout,
         wrong={
             "one-square-for-the-batch": (_cutout_same_square, r"image|same|each"),
             "changes-the-input": (_cutout_in_place, r"input|copy|modif"),

@@ -6,7 +6,7 @@ import keras
 
 from mistakes import Exercise
 from utils.checks import alexnet
-from utils.lrn import LocalResponseNormalization
+from utils.networks.lrn import LocalResponseNormalization
 
 L = keras.layers
 
@@ -49,7 +49,7 @@ def count_by_weights(model):
 
 
 def _count_macs_delegated(model):
-    from utils.macs import count_macs
+    from utils.measure.macs import count_macs
 
     return model.count_params(), count_macs(model)
 
@@ -172,7 +172,7 @@ EXERCISES = {
     "check_count_model": Exercise(
         run=alexnet.check_count_model,
         wrong={
-            "delegates-to-count_macs": (_count_macs_delegated, r"utils.macs"),
+            "delegates-to-count_macs": (_count_macs_delegated, r"utils.measure.macs"),
             "ignores-groups": (_count_no_groups, r"groups"),
             "input-size-not-output": (_count_input_size, r"OUTPUT"),
             "no-biases": (_count_no_bias, r"biases"),

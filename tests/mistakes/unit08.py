@@ -56,7 +56,7 @@ def vgg_params_closed_form(config, image_size=224, num_classes=1000):
 
 
 def _params_built(config, image_size=224, num_classes=1000):
-    from utils.model_report import without_weights
+    from utils.measure.tables import without_weights
 
     with without_weights():
         return build_vgg_loop(config, (image_size, image_size, 3), num_classes).count_params()

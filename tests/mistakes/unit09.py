@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 
 from mistakes import Exercise
-from utils.checks import inception
+from utils.checks import googlenet
 
 L = keras.layers
 
@@ -92,7 +92,7 @@ def _aux(conv_act="relu", dense_act="relu", rate=0.7, final="softmax", pool_pad=
 
 EXERCISES = {
     "check_naive_inception": Exercise(
-        run=inception.check_naive_inception,
+        run=googlenet.check_naive_inception,
         wrong={
             "no-relu": (_naive(act=None), r"nonlinearity|ReLU"),
             "branches-out-of-order": (_naive(order=(1, 0, 2, 3)), r"order"),
@@ -102,7 +102,7 @@ EXERCISES = {
         right={"relu-layers-and-loop": naive_tuple},
     ),
     "check_inception_module": Exercise(
-        run=inception.check_inception_module,
+        run=googlenet.check_inception_module,
         wrong={
             "no-relu-on-reductions": (_module(inner_act=None), r"nonlinearity"),
             "pool-branch-without-projection": (_module(no_pool_proj=True), r"pool_proj"),
@@ -111,7 +111,7 @@ EXERCISES = {
         right={"activation-layers": inception_relu_layers},
     ),
     "check_auxiliary_classifier": Exercise(
-        run=inception.check_auxiliary_classifier,
+        run=googlenet.check_auxiliary_classifier,
         wrong={
             "no-relu-on-conv": (_aux(conv_act=None), r"nonlinearity"),
             "no-relu-on-dense": (_aux(dense_act=None), r"nonlinearity"),

@@ -6,7 +6,7 @@ import keras
 import tensorflow as tf
 
 from mistakes import Exercise
-from utils.checks import residual
+from utils.checks import resnet
 
 L = keras.layers
 
@@ -115,7 +115,7 @@ def _deep(inner_relu=True, softmax=False, shortcut_on_plain=False, flatten=False
 
 EXERCISES = {
     "check_identity_block": Exercise(
-        run=residual.check_identity_block,
+        run=resnet.check_identity_block,
         wrong={
             "no-inner-relu": (_identity(inner_relu=False), r"nonlinearity"),
             "no-final-relu": (_identity(final_relu=False), r"nonlinearity|relu"),
@@ -125,7 +125,7 @@ EXERCISES = {
         right={"activation-layers": identity_activation_layers},
     ),
     "check_projection_block": Exercise(
-        run=residual.check_projection_block,
+        run=resnet.check_projection_block,
         wrong={
             "no-inner-relu": (_projection(inner_relu=False), r"nonlinearity"),
             "shortcut-without-stride": (
@@ -138,7 +138,7 @@ EXERCISES = {
         right={"branch-first": projection_branch_first},
     ),
     "check_gradient_norms": Exercise(
-        run=residual.check_gradient_norms,
+        run=resnet.check_gradient_norms,
         wrong={
             "logits-as-probabilities": (_norms(from_logits=False), r"expected|norm"),
             "summed-loss": (_norms(reduce="sum"), r"expected|norm|times"),
@@ -148,7 +148,7 @@ EXERCISES = {
         right={"by-name": norms_loop},
     ),
     "check_deep_net": Exercise(
-        run=residual.check_deep_net,
+        run=resnet.check_deep_net,
         wrong={
             "no-inner-relu": (_deep(inner_relu=False), r"expected|relu|nonlinear"),
             "softmax-output": (_deep(softmax=True), r"logits|softmax|expected"),

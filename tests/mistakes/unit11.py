@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 
 from mistakes import Exercise
-from utils.checks import densenet
+from utils.checks import densenet_efficientnet
 
 L = keras.layers
 
@@ -67,7 +67,7 @@ def scaling_exp(phi, alpha, beta, gamma, d, w, r):
 
 EXERCISES = {
     "check_dense_block": Exercise(
-        run=densenet.check_dense_block,
+        run=densenet_efficientnet.check_dense_block,
         wrong={
             "no-bottleneck": (_dense(bottleneck=False), r"1x1|Conv2D|parameters|expected"),
             "no-relu": (_dense(relu=False), r"ReLU|relu|nonlinear|expected"),
@@ -78,7 +78,7 @@ EXERCISES = {
         right={"feature-list": dense_block_list},
     ),
     "check_transition_layer": Exercise(
-        run=densenet.check_transition_layer,
+        run=densenet_efficientnet.check_transition_layer,
         wrong={
             "no-relu": (_transition(relu=False), r"ReLU|relu|nonlinear|expected"),
             "max-pooling": (_transition(pool="max"), r"average|Average|expected"),
@@ -88,7 +88,7 @@ EXERCISES = {
         right={"activation-layer": transition_activation},
     ),
     "check_compound_scaling": Exercise(
-        run=densenet.check_compound_scaling,
+        run=densenet_efficientnet.check_compound_scaling,
         wrong={
             "multiplies-by-phi": (
                 lambda p, a, b, g, d, w, r: (d * a * p, w * b * p, int(round(r * g * p))),

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 
 from mistakes import Exercise
-from utils.checks import segmentation
+from utils.checks import unet
 
 L = keras.layers
 
@@ -102,7 +102,7 @@ def _dice_no_factor(y_true, y_pred):
 
 EXERCISES = {
     "check_unet": Exercise(
-        run=segmentation.check_unet,
+        run=unet.check_unet,
         wrong={
             "no-relu": (_unet(act="linear"), r"nonlinearity"),
             "no-softmax": (_unet(final=None), r"probabilities|softmax"),
@@ -113,7 +113,7 @@ EXERCISES = {
         right={"skip-first-in-concat": _unet(order="skip-x")},
     ),
     "check_iou": Exercise(
-        run=segmentation.check_iou,
+        run=unet.check_iou,
         wrong={
             "plain-mean-with-absent-as-0": (_iou_plain_mean, r"mean"),
             "absent-class-gets-0": (_iou_zero_for_absent, r"NaN"),
@@ -123,7 +123,7 @@ EXERCISES = {
         right={"confusion-matrix": iou_confusion},
     ),
     "check_dice": Exercise(
-        run=lambda fn: segmentation.check_dice(fn, empty_masks=True),
+        run=lambda fn: unet.check_dice(fn, empty_masks=True),
         wrong={
             "empty-masks-give-nan": (_dice_unguarded, r"two empty masks.*1.0"),
             "iou-not-dice": (_dice_is_iou, r"this is IoU"),

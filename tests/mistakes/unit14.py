@@ -6,7 +6,7 @@ import keras
 import numpy as np
 
 from mistakes import Exercise
-from utils.checks import transfer
+from utils.checks import transfer_learning
 
 MEAN_BGR = np.array([103.939, 116.779, 123.68], dtype=np.float32)
 
@@ -95,7 +95,7 @@ def _prepare(bn_trainable=False, all_layers=False, no_recompile=False, lr_factor
 
 EXERCISES = {
     "check_preprocessing": Exercise(
-        run=transfer.check_preprocessing,
+        run=transfer_learning.check_preprocessing,
         wrong={
             "mobilenet-scaled-to-0-1": (_pre(mobilenet="0-1"), r"expected|mobilenet"),
             "resnet-without-bgr-flip": (_pre(resnet="no-flip"), r"BGR|channel|order|expected"),
@@ -104,7 +104,7 @@ EXERCISES = {
         right={"scale-offset-table": preprocess_table},
     ),
     "check_transfer_model": Exercise(
-        run=transfer.check_transfer_model,
+        run=transfer_learning.check_transfer_model,
         wrong={
             "backbone-not-frozen": (_build(freeze=False), r"trainable|frozen"),
             "no-softmax": (_build(softmax=False), r"probabilities|softmax"),
@@ -113,7 +113,7 @@ EXERCISES = {
         right={"freeze-layer-by-layer": build_functional},
     ),
     "check_fine_tuning": Exercise(
-        run=lambda prepare: transfer.check_fine_tuning(prepare, _build()),
+        run=lambda prepare: transfer_learning.check_fine_tuning(prepare, _build()),
         wrong={
             "batch-norm-unfrozen": (_prepare(bn_trainable=True), r"BatchNormalization"),
             "whole-backbone-unfrozen": (_prepare(all_layers=True), r"last n_top layers"),

@@ -9,7 +9,7 @@ import keras
 import numpy as np
 
 from mistakes import Exercise
-from utils.checks import own_images
+from utils.checks import your_own_images
 
 L = keras.layers
 ENDINGS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
@@ -153,7 +153,7 @@ def _predict(scale=False, no_resize=False, sort=False, transpose=False):
 
 EXERCISES = {
     "check_folder_counts": Exercise(
-        run=own_images.check_folder_counts,
+        run=your_own_images.check_folder_counts,
         wrong={
             "case-sensitive-endings": (_counts_case_sensitive, r"expected|JPG|ending|case"),
             "nested-folders-missed": (_counts_top_level_only, r"expected|nested|sub"),
@@ -163,7 +163,7 @@ EXERCISES = {
         right={"os-walk": counts_by_walk},
     ),
     "check_make_datasets": Exercise(
-        run=own_images.check_make_datasets,
+        run=your_own_images.check_make_datasets,
         wrong={
             "different-seeds": (_datasets(seeds=(0, 1)), r"seed|validation"),
             "no-split": (_datasets(no_split=True), r"validation|split|photos"),
@@ -172,7 +172,7 @@ EXERCISES = {
         right={"subset-both": datasets_options},
     ),
     "check_build_classifier": Exercise(
-        run=own_images.check_build_classifier,
+        run=your_own_images.check_build_classifier,
         wrong={
             "dropout-instead-of-augmentation": (
                 _classifier(augment=False, dropout=0.5),
@@ -185,7 +185,7 @@ EXERCISES = {
         right={"functional-nested-augmentation": classifier_functional},
     ),
     "check_predict_photo": Exercise(
-        run=own_images.check_predict_photo,
+        run=your_own_images.check_predict_photo,
         wrong={
             "scaled-twice": (_predict(scale=True), r"raw 0..255|expected"),
             "not-resized": (_predict(no_resize=True), r"resize|shape|expected|hint"),

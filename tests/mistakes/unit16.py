@@ -7,7 +7,7 @@ import numpy as np
 import tensorflow as tf
 
 from mistakes import Exercise
-from utils.checks import gradcam
+from utils.checks import seeing_inside
 
 
 def maps_one_probe_each(model, image, layer_names):
@@ -66,7 +66,7 @@ def _cam(relu=True, normalise=True, weights="mean", top_class=False):
 
 EXERCISES = {
     "check_feature_maps": Exercise(
-        run=gradcam.check_feature_maps,
+        run=seeing_inside.check_feature_maps,
         wrong={
             "keeps-batch-axis": (_maps(keep_batch=True), r"shape|batch"),
             "always-the-first-layer": (_maps(first_layer=True), r"expected|shape|differ"),
@@ -75,7 +75,7 @@ EXERCISES = {
         right={"one-probe-per-layer": maps_one_probe_each},
     ),
     "check_grad_cam": Exercise(
-        run=gradcam.check_grad_cam,
+        run=seeing_inside.check_grad_cam,
         wrong={
             "no-relu": (_cam(relu=False), r">= 0|negative|ReLU"),
             "not-normalised": (_cam(normalise=False), r"max|1"),

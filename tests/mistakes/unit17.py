@@ -5,7 +5,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from mistakes import Exercise
-from utils.checks import input_pipeline
+from utils.checks import scaling_up
 
 PAD = 4
 
@@ -68,7 +68,7 @@ def _pipeline(
 
 EXERCISES = {
     "check_augment": Exercise(
-        run=input_pipeline.check_augment,
+        run=scaling_up.check_augment,
         wrong={
             "no-flip": (_augment(flip=False), r"flip"),
             "no-shift": (_augment(shift=False), r"shift"),
@@ -79,7 +79,7 @@ EXERCISES = {
         right={"crop-or-pad": augment_pad_crop},
     ),
     "check_build_pipeline": Exercise(
-        run=lambda fn: input_pipeline.check_build_pipeline(fn, timed=False),
+        run=lambda fn: scaling_up.check_build_pipeline(fn, timed=False),
         wrong={
             "no-shuffle": (_pipeline(shuffle=False), r"shuffl|order"),
             "augment-cached": (_pipeline(cache_after_augment=True), r"augment|cache|epoch"),

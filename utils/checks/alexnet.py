@@ -3,11 +3,11 @@ counting a whole model.
 
 References, all independent of the exercises' answers:
 - parameter formulas: `count_params()` of Keras `Conv2D` (with `groups`) and `Dense` layers;
-- MAC formulas: `utils.macs.layer_macs` of the same layers, built on random input sizes,
+- MAC formulas: `utils.measure.macs.layer_macs` of the same layers, built on random input sizes,
   strides and paddings;
 - the network: the layer table `ALEXNET_TABLE` (the exercise's specification, shown in the
   lab) plus its behaviour (functional API, activations, dropout rate, LRN constants);
-- counting a model: `model.count_params()` and `utils.macs.count_macs` on random CNNs.
+- counting a model: `model.count_params()` and `utils.measure.macs.count_macs` on random CNNs.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def _built_layer(layer, input_shape):
     """Build `layer` on a symbolic input of `input_shape` (no batch); weights are not drawn."""
     import keras
 
-    from utils.model_report import without_weights
+    from utils.measure.tables import without_weights
 
     with without_weights():
         inp = keras.Input(input_shape)
@@ -99,10 +99,10 @@ def check_param_formulas(conv_params: Callable, dense_params: Callable, seed: in
 
 def check_mac_formulas(conv_macs: Callable, dense_macs: Callable, seed: int = 0) -> None:
     """`conv_macs(kh, kw, c_in, c_out, out_h, out_w, groups=1)` and `dense_macs(n_in, n_out)`
-    against `utils.macs.layer_macs` of Keras layers (batch of one image)."""
+    against `utils.measure.macs.layer_macs` of Keras layers (batch of one image)."""
     import keras
 
-    from utils.macs import layer_macs
+    from utils.measure.macs import layer_macs
 
     n = 12
     for h, w, c_in, c_out, kh, kw, stride, padding, groups in _conv_cases(n, seed + 7):
@@ -119,7 +119,7 @@ def check_mac_formulas(conv_macs: Callable, dense_macs: Callable, seed: int = 0)
             hint = "MAC = kw * kh * kc * oc * ow * oh, with kc = c_in // groups; no bias term."
             if groups > 1 and got == want * groups:
                 hint = "with groups, each output value sums over c_in // groups channels only."
-            raise fail("conv_macs", case, f"{want:,} (utils.macs)", got, hint)
+            raise fail("conv_macs", case, f"{want:,} (utils.measure.macs)", got, hint)
     rng = np.random.default_rng(seed + 8)
     for _ in range(n):
         n_in, n_out = (int(v) for v in rng.integers(1, 5000, size=2))
@@ -127,8 +127,10 @@ def check_mac_formulas(conv_macs: Callable, dense_macs: Callable, seed: int = 0)
         case = f"n_in={n_in}, n_out={n_out}"
         got = call(dense_macs, n_in, n_out, case=case)
         if got != layer_macs(layer):
-            raise fail("dense_macs", case, f"{layer_macs(layer):,} (utils.macs)", got)
-    passed(f"`conv_macs` and `dense_macs` agree with utils.macs on {2 * n} layers (groups too).")
+            raise fail("dense_macs", case, f"{layer_macs(layer):,} (utils.measure.macs)", got)
+    passed(
+        f"`conv_macs` and `dense_macs` agree with utils.measure.macs on {2 * n} layers (groups too)."
+    )
 
 
 def check_alexnet(build_alexnet: Callable):
@@ -137,8 +139,8 @@ def check_alexnet(build_alexnet: Callable):
     Returns the model."""
     import keras
 
-    from utils.checks.models import check_model_table
-    from utils.model_report import without_weights
+    from utils.checks.structure import check_model_table
+    from utils.measure.tables import without_weights
 
     name = getattr(build_alexnet, "__name__", "build_alexnet")
     with without_weights():
@@ -178,8 +180,8 @@ def _random_cnn(rng, seed: int, grouped: bool = False):
     Dropout, Flatten and Dense layers; weights are not drawn."""
     import keras
 
-    from utils.lrn import LocalResponseNormalization
-    from utils.model_report import without_weights
+    from utils.measure.tables import without_weights
+    from utils.networks.lrn import LocalResponseNormalization
 
     L = keras.layers
     with without_weights():
@@ -211,9 +213,9 @@ def _random_cnn(rng, seed: int, grouped: bool = False):
 
 def check_count_model(count_model: Callable, model=None, seed: int = 0) -> None:
     """`count_model(model) -> (parameters, MACs)` against `model.count_params()` and
-    `utils.macs.count_macs(model)`, on random CNNs and on `model` if given; counting by
-    calling utils.macs (the reference) is rejected."""
-    from utils.macs import count_macs, layer_macs
+    `utils.measure.macs.count_macs(model)`, on random CNNs and on `model` if given; counting by
+    calling utils.measure.macs (the reference) is rejected."""
+    from utils.measure.macs import count_macs, layer_macs
 
     rng = np.random.default_rng(seed)
     models = [_random_cnn(rng, seed * 100 + i, grouped=i == 0) for i in range(5)]
@@ -227,9 +229,9 @@ def check_count_model(count_model: Callable, model=None, seed: int = 0) -> None:
                 "count_model",
                 case,
                 "parameters and MACs added up from your conv / dense formulas",
-                "a call to utils.macs (count_macs or layer_macs)",
+                "a call to utils.measure.macs (count_macs or layer_macs)",
                 "the exercise is to count with the formulas written above, layer by layer; "
-                "utils.macs is the reference this check compares with",
+                "utils.measure.macs is the reference this check compares with",
             )
         if not isinstance(got, tuple | list) or len(got) != 2:
             raise fail("count_model", case, "a pair (parameters, MACs)", got)
@@ -246,7 +248,7 @@ def check_count_model(count_model: Callable, model=None, seed: int = 0) -> None:
             raise fail(
                 "count_model",
                 case,
-                f"{want[1]:,} MACs (utils.macs.count_macs)",
+                f"{want[1]:,} MACs (utils.measure.macs.count_macs)",
                 got[1],
                 "a layer's MACs depend on its input channels, its OUTPUT size (after strides "
                 "and padding) and its groups: which of these does your count miss?",

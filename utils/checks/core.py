@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from utils.measure.errors import rel_error, scaled_error  # noqa: F401  (part of the checks API)
+
 
 class CheckFailed(AssertionError):
     """The learner's code gave a wrong answer on a case; the message shows the case.
@@ -109,18 +111,6 @@ def as_array(value: Any, name: str, case: str) -> np.ndarray:
     if value is None:
         raise CheckFailed(f"`{name}` returned None on the case {case}: did you forget `return`?")
     return np.asarray(value)
-
-
-def rel_error(x: np.ndarray, y: np.ndarray) -> float:
-    """CS231n's relative error: max |x - y| / max(1e-8, |x| + |y|), elementwise."""
-    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y)), initial=0.0))
-
-
-def scaled_error(x: np.ndarray, y: np.ndarray) -> float:
-    """max |x - y| / max |y|: the error measured against the size of the output (float32)."""
-    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    return float(np.abs(x - y).max(initial=0.0) / max(1e-8, np.abs(y).max(initial=0.0)))
 
 
 def rounded_alike(want: Any, got: Any, decimals: int = 3, most: int = 8) -> tuple[str, str]:

@@ -67,7 +67,7 @@ MODERN_LENET_ACTIVATIONS = ["relu", None, "relu", None, None, "relu", "softmax"]
 
 def check_lenet(build_lenet: Callable):
     """Build the learner's modern LeNet and compare it with MODERN_LENET_SUMMARY; return it."""
-    from utils.checks.models import check_model_builder
+    from utils.checks.structure import check_model_builder
 
     return check_model_builder(build_lenet, MODERN_LENET_SUMMARY, MODERN_LENET_ACTIVATIONS)
 
@@ -75,7 +75,7 @@ def check_lenet(build_lenet: Callable):
 def check_trained_lenet(model, band: float) -> None:
     """Evaluate a trained modern LeNet on freshly loaded smoke test digits against `band`."""
     from utils.checks.core import CheckFailed
-    from utils.checks.models import check_model_table
+    from utils.checks.structure import check_model_table
     from utils.data import load_mnist
 
     check_model_table(

@@ -7,7 +7,7 @@ References, all independent of the exercises' answers:
 - `build_vgg` and `vgg_params`: `keras.applications.VGG16` / `VGG19` built with
   `weights=None` (layer by layer), and the published totals of VGG11 and VGG13 (torchvision's
   `vgg11` / `vgg13` model cards; keras.applications has neither).
-Models are built with `utils.model_report.without_weights()`: counted, never run.
+Models are built with `utils.measure.tables.without_weights()`: counted, never run.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def _keras_vgg(name: str, image_size: int = 224, classes: int = 1000):
     """keras.applications' VGG16 or VGG19 with random (undrawn) weights."""
     import keras
 
-    from utils.model_report import without_weights
+    from utils.measure.tables import without_weights
 
     builder = {"VGG16": keras.applications.VGG16, "VGG19": keras.applications.VGG19}[name]
     with without_weights():
@@ -57,7 +57,7 @@ def check_vgg_block(vgg_block: Callable, seed: int = 0, n_cases: int = 6) -> Non
     ReLU convolutions with (9 * c_in + 1) * c_out parameters each, then one 2x2 max pooling."""
     import keras
 
-    from utils.model_report import without_weights
+    from utils.measure.tables import without_weights
 
     for h, w, c_in, filters, n_convs in _block_cases(n_cases, seed):
         case = f"x of shape (None, {h}, {w}, {c_in}), filters={filters}, n_convs={n_convs}"
@@ -118,7 +118,7 @@ def check_vgg_block(vgg_block: Callable, seed: int = 0, n_cases: int = 6) -> Non
 
 
 def _compare(name: str, case: str, model, reference) -> None:
-    from utils.checks.models import model_table
+    from utils.measure.tables import model_table
 
     got, want = model_table(model), model_table(reference)
     for i, (g, e) in enumerate(zip(got, want, strict=False)):
@@ -132,7 +132,7 @@ def _compare(name: str, case: str, model, reference) -> None:
             )
     if len(got) != len(want):
         raise fail(name, f"{case}: number of layers", len(want), len(got))
-    from utils.checks.models import activation_name
+    from utils.checks.structure import activation_name
 
     for i, (layer, ref) in enumerate(zip(model.layers, reference.layers, strict=True)):
         have, should = activation_name(layer), activation_name(ref)
@@ -153,7 +153,7 @@ def check_build_vgg(build_vgg: Callable, seed: int = 0) -> None:
     against their published totals, and one smaller input / fewer classes."""
     import keras
 
-    from utils.model_report import without_weights
+    from utils.measure.tables import without_weights
 
     name = getattr(build_vgg, "__name__", "build_vgg")
     rng = np.random.default_rng(seed)

@@ -6,6 +6,12 @@
 - `photos`    `load_photo(name)`: photos bundled with scikit-image (both profiles)
 - `cifar10`   `load_cifar10(profile)`: CIFAR-10 (full) or generated shapes (smoke)
 - `shapes`    `make_shapes(n)`: the generated 32x32 shapes, with masks
+- `pets`, `pet_breeds`  Oxford-IIIT Pets: trimaps (unit 13) and breeds (unit 14)
+- `segmentation`  `load_segmentation(profile)`: unit 13's image-mask pairs of either profile
+- `transfer_task`  `load_transfer_task(profile)`: the task unit 14 transfers a backbone to
+- `image_folders`  unit 15's folders of images: a demo folder, and an inspector for yours
+- `pipelines`  unit 17's stored PNGs and the naive Python-generator pipeline
+- `application_demos`  unit 17's tour of applications: small classical demos on photos
 """
 
 from utils.data.cifar10 import load_cifar10

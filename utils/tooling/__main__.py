@@ -1,4 +1,4 @@
-"""Command line of the course tooling: `python -m utils.tooling {lint,fmt,labs,solutions,grade,release}`."""
+"""Command line of the course tooling: `python -m utils.tooling {lint,fmt,labs,solutions,grade,release,bench}`."""
 
 from __future__ import annotations
 
@@ -6,11 +6,17 @@ import argparse
 import sys
 from pathlib import Path
 
+import utils
 from utils.tooling import grade, labs, nbfiles, rules, runner
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m utils.tooling", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m utils.tooling",
+        description=__doc__,
+        epilog=utils.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("lint", help="check every notebook against the course's rules")
     sub.add_parser("fmt", help="fix badges and setup cells, normalise notebooks")
@@ -46,7 +52,16 @@ def main(argv: list[str] | None = None) -> int:
     p_rel.add_argument(
         "--repo", default="", help="owner/name of the public release repository (Colab badges)"
     )
+    p_bench = sub.add_parser(
+        "bench", help="unit 03's convolution benchmark on a clone's notebooks", add_help=False
+    )
+    p_bench.add_argument("rest", nargs=argparse.REMAINDER, help="see `bench --help`")
     args = parser.parse_args(argv)
+
+    if args.command == "bench":
+        from utils.tooling import bench
+
+        return bench.main(args.rest)
 
     if args.command == "lint":
         problems = rules.lint_all()

@@ -103,7 +103,7 @@ def _sync_model(target, returned) -> None:
         mine.trainable = theirs.trainable
     try:
         target.set_weights(returned.get_weights())
-    except AttributeError:  # a model built without weights (utils.model_report.without_weights)
+    except AttributeError:  # a model built without weights (utils.measure.tables.without_weights)
         if any(getattr(v, "_value", 1) is not None for v in target.weights):
             raise
     config = returned.get_compile_config() if getattr(returned, "compiled", False) else None

@@ -37,8 +37,8 @@ def check_shallow_cnn_training(
     digits it draws; every `audit_every`-th call is compared with the autodiff gradients, so
     gradients that steer towards weights trained elsewhere fail. The trained parameters must
     reach `band` on the 1,000 test digits (`check_trained_network`)."""
-    from utils import shallow_cnn
-    from utils.checks import backprop
+    from utils.checks import backprop_from_scratch
+    from utils.networks import shallow_cnn
 
     (x, y), _ = _mnist_train_test(seed, 3600)
     calls = {"n": 0}
@@ -82,7 +82,7 @@ def check_shallow_cnn_training(
     )
     if not history["loss"][-1] < history["loss"][0]:
         raise CheckFailed("the training loss did not fall")
-    backprop.check_trained_network(params, band=band)
+    backprop_from_scratch.check_trained_network(params, band=band)
 
 
 def check_lenet_training(build_lenet: Callable, train: Callable, seed: int, band=0.90) -> None:
@@ -137,9 +137,9 @@ def check_regularisation(build_regularised: Callable, seed: int):
     above chance). Returns the learner model's Run."""
     import keras
 
-    from utils.checks import training_tricks
+    from utils.checks import training_cnns_well
     from utils.data import load_cifar10
-    from utils.generalisation import fit_and_measure, standardise
+    from utils.training import fit_and_measure, standardise
 
     keras.utils.set_random_seed(seed % 2**31)
     n_train, n_val = UNIT06["n_train"], UNIT06["n_val"]
@@ -157,7 +157,7 @@ def check_regularisation(build_regularised: Callable, seed: int):
         verbose=False,
         **recipe,
     )
-    regularised = training_tricks.check_gap_closed(
+    regularised = training_cnns_well.check_gap_closed(
         build_regularised, baseline, train, val, learning_rate=UNIT06_LR, **recipe
     )
     if not regularised.gap < baseline.gap - 0.05:
@@ -182,14 +182,14 @@ def _mapped(augment: Callable, element: tuple, repeat: int) -> list:
 
 
 def check_augment(augment: Callable, seed: int, n: int = 60) -> None:
-    """Unit 17, exercise 1, as `utils.checks.input_pipeline.check_augment` checks it, with the
+    """Unit 17, exercise 1, as `utils.checks.scaling_up.check_augment` checks it, with the
     tf.data part run where the learner's function lives: one eager call, then `n` calls
     inside `Dataset.map`; every output must be a (maybe mirrored) window of the zero-padded
     image, with both flip states and at least 5 different shifts."""
     import tensorflow as tf
 
     from utils.checks.core import fail
-    from utils.checks.input_pipeline import PAD, _which_window
+    from utils.checks.scaling_up import PAD, _which_window
 
     rng = np.random.default_rng(seed)
     h, w = (int(v) for v in rng.integers(8, 13, size=2))
@@ -252,7 +252,7 @@ def _graph_ops(graph: np.ndarray) -> list[str]:
 
 
 def check_pipeline(build_pipeline: Callable, seed: int, n: int = 70, batch_size: int = 8):
-    """Unit 17, exercise 2, as `utils.checks.input_pipeline.check_build_pipeline` checks it:
+    """Unit 17, exercise 2, as `utils.checks.scaling_up.check_build_pipeline` checks it:
     the learner's pipeline is built and iterated in the kernel with counting functions
     (`grading_harness.run_pipeline`); its graph is parsed and every rule checked here; and it
     is timed by the grader's clock around that call, against a naive pipeline timed in the
@@ -261,7 +261,7 @@ def check_pipeline(build_pipeline: Callable, seed: int, n: int = 70, batch_size:
     import time
 
     from utils.checks.core import fail
-    from utils.checks.input_pipeline import _Counter, _counting_preprocess, _naive, _seconds
+    from utils.checks.scaling_up import _Counter, _counting_preprocess, _naive, _seconds
 
     name = "build_pipeline"
     rng = np.random.default_rng(seed)

@@ -10,6 +10,7 @@ Outputs and execution counts are cleared; the Colab badge points at the lab.
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,6 +94,26 @@ def make_lab(solution: nbformat.NotebookNode, lab_relpath: str) -> nbformat.Note
         cells[0].source = BADGE.sub(badge_markdown(lab_relpath), cells[0].source)
     lab.cells = cells
     return nbfiles.normalise(lab, keep_outputs=False)
+
+
+def without_hidden_tests(solution: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy of a solution notebook with its hidden-test blocks removed (solutions kept):
+    what a learner's finished lab runs. The hidden tests run only in the grader, from a clone."""
+    nb = copy.deepcopy(solution)
+    for cell in nb.cells:
+        if cell.cell_type != "code" or BEGIN_HIDDEN not in cell.source:
+            continue
+        kept, hidden = [], False
+        for line in cell.source.splitlines(keepends=True):
+            marker = line.strip()
+            if marker == BEGIN_HIDDEN:
+                hidden = True
+            elif marker == END_HIDDEN:
+                hidden = False
+            elif not hidden:
+                kept.append(line)
+        cell.source = "".join(kept).rstrip("\n")
+    return nb
 
 
 def solution_blocks(solution: nbformat.NotebookNode) -> Blocks:

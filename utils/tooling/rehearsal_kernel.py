@@ -15,7 +15,7 @@ runs it. It changes three things and records what the full run would have cost:
 
 After every cell it writes `$COURSE_REHEARSAL_RECORD` (JSON): the kernel's peak RSS
 (`ru_maxrss`), and per call of fit / evaluate / predict the images the full run would process
-and the model's forward MACs per image (`utils.macs.count_macs`, None if it cannot count).
+and the model's forward MACs per image (`utils.measure.macs.count_macs`, None if it cannot count).
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def _keep_batch_size(p: dict) -> None:
 
 def _macs(model) -> int | None:
     try:
-        from utils.macs import count_macs
+        from utils.measure.macs import count_macs
 
         return int(count_macs(model))
     except Exception:  # subclassed or unbuilt models: say "not counted" rather than guess

@@ -168,6 +168,9 @@ def lint_all() -> list[str]:
             if folder == "labs":
                 found += check_lab(path, root / "solutions")
             problems += [f"{rel}: {p}" for p in found]
+    from utils.tooling.layout import layout_problems
+
+    problems += layout_problems()
     lectures = {p.name for p in nbfiles.course_notebooks("notebooks")}
     for path in nbfiles.course_notebooks("solutions"):
         if path.name not in lectures:

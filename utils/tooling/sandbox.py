@@ -5,7 +5,7 @@
 - `job/pkg/`: the course package as the learner's kernel sees it: a copy of `utils/` without
   `utils/tooling`, with `utils/checks` replaced by stubs (every `check_*` prints that the grader
   checks this; `call(fn, ...)` only calls; the modules' plain constants are kept), without the
-  autodiff reference of `utils.shallow_cnn`, plus the kernel's half of the exchange
+  autodiff reference of `utils.networks.shallow_cnn`, plus the kernel's half of the exchange
   (`_course_grading_harness.py`);
 - `job/work/`: the kernel's working folder and `$HOME`, the only place it may write, with
   `job/exchange/` (arguments and results of grading calls) and `job/ipc/` (the kernel's unix
@@ -39,7 +39,7 @@ SANDBOX_BWRAP = "bubblewrap"
 SANDBOX_NONE = "NONE (bubblewrap unavailable: the learner's kernel was not isolated)"
 KERNEL_CONFIG = "c.IPKernelApp.capture_fd_output = False\n"
 #: Functions removed from the kernel's copy of a course module: drop-in answers to an exercise.
-REFERENCES_REMOVED = {"shallow_cnn.py": ("autodiff_loss_and_grads", "_tape_step")}
+REFERENCES_REMOVED = {"networks/shallow_cnn.py": ("autodiff_loss_and_grads", "_tape_step")}
 
 CHECKS_INIT = '''"""Checks are run by the grader, not in this kernel (grading copy of utils.checks)."""
 

@@ -1,0 +1,336 @@
+"""Checks for unit 11 (DenseNet and EfficientNet): a dense block, a transition layer, and the
+compound-scaling calculator.
+
+References, none of which is an exercise's answer:
+- dense block: the shape and `count_params()` of the Keras model the learner's function builds,
+  against the parameter count of the layer the lab specifies; the channel counts that each
+  layer's first convolution really receives (dense connectivity); and numerically, the input
+  channels coming out of the block unchanged.
+- transition layer: shape and parameters as above, and its output against a NumPy computation
+  of batch norm (with random statistics written into the learner's own layer), ReLU, a 1x1
+  convolution (with the learner's own kernel) and 2x2 averaging.
+- compound scaling: properties (phi = 0 gives the base network; scaling by phi1 then phi2 is
+  scaling by phi1 + phi2; each constant acts on its own dimension; the MACs factor
+  depth * width**2 * resolution**2) and the coefficients of Keras's EfficientNet-B2 and -B3.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from utils.checks.core import CheckFailed, call, fail, passed
+from utils.checks.structure import check_nonlinear
+from utils.measure.published import KERAS_EFFICIENTNET
+
+#: The paper's constants (Tan & Le, 2019): depth alpha, width beta, resolution gamma.
+PAPER_CONSTANTS = (1.2, 1.1, 1.15)
+
+
+def dense_layer_params(c_in: int, growth_rate: int) -> int:
+    """Parameters of one DenseNet-BC layer fed c_in channels: BN(c_in) -> ReLU -> 1x1 conv to
+    4k -> BN(4k) -> ReLU -> 3x3 conv to k, convolutions without biases. A BatchNormalization
+    layer holds 4 numbers per channel (gamma, beta, moving mean, moving variance)."""
+    k = growth_rate
+    return 4 * c_in + c_in * 4 * k + 4 * 4 * k + 3 * 3 * 4 * k * k
+
+
+def _keras_model(fn: Callable, name: str, case: str, in_shape: tuple, *args, **kwargs):
+    """Call the learner's layer-building `fn` on a keras.Input and wrap the result in a Model."""
+    import keras
+
+    inp = keras.Input(in_shape)
+    out = call(fn, inp, *args, case=case, **kwargs)
+    if out is None:
+        raise CheckFailed(f"`{name}` returned None on the case {case}: did you forget `return`?")
+    if not isinstance(out, keras.KerasTensor):
+        raise fail(
+            name,
+            case,
+            "the output tensor of the layers you applied (a KerasTensor)",
+            type(out).__name__,
+            "build with the functional API: `y = keras.layers.Something(...)(x)`; return y.",
+        )
+    return inp, keras.Model(inp, out)
+
+
+def _layers_of(model, cls_name: str) -> list:
+    return [layer for layer in model.layers if type(layer).__name__ == cls_name]
+
+
+def dense_block_cases(n: int, seed: int) -> list[tuple[int, int, int, int, int]]:
+    """(height, width, c_in, n_layers, growth_rate) cases, small enough to build quickly."""
+    rng = np.random.default_rng(seed)
+    cases = [(6, 6, 3, 2, 4)]
+    while len(cases) < n:
+        h, w = (int(v) for v in rng.integers(3, 9, size=2))
+        cases.append(
+            (h, w, int(rng.integers(1, 17)), int(rng.integers(1, 5)), int(rng.integers(1, 13)))
+        )
+    return cases
+
+
+def check_dense_block(dense_block: Callable, n_cases: int = 4, seed: int = 0) -> None:
+    """Check `dense_block(x, n_layers, growth_rate) -> tensor` (functional API, channels last).
+
+    x: a Keras tensor (batch, H, W, C). Each of the n_layers layers is BN -> ReLU -> 1x1 conv
+    (4 * growth_rate filters) -> BN -> ReLU -> 3x3 'same' conv (growth_rate filters), no
+    biases, and its output is concatenated after everything before it: output channels
+    C + n_layers * growth_rate, the input's C channels first and unchanged.
+    """
+    import keras
+
+    name = getattr(dense_block, "__name__", "dense_block")
+    rng = np.random.default_rng(seed + 100)
+    for h, w, c_in, n_layers, k in dense_block_cases(n_cases, seed):
+        case = f"input (batch, {h}, {w}, {c_in}), n_layers={n_layers}, growth_rate={k}"
+        _, model = _keras_model(dense_block, name, case, (h, w, c_in), n_layers, k)
+        bns = _layers_of(model, "BatchNormalization")
+        check_nonlinear(model, bns, name, case, "every batch normalisation (BN -> ReLU -> conv)")
+        want_shape = (h, w, c_in + n_layers * k)
+        got_shape = tuple(model.output.shape[1:])
+        if got_shape != want_shape:
+            raise fail(
+                name,
+                case,
+                f"output shape {want_shape}",
+                f"output shape {got_shape}",
+                "every layer adds growth_rate channels to the input's channels; 'same' padding.",
+            )
+        # Dense connectivity: layer j's first convolution sees c_in + j * k channels.
+        pointwise = [lay for lay in _layers_of(model, "Conv2D") if tuple(lay.kernel_size) == (1, 1)]
+        sees = [int(layer.input.shape[-1]) for layer in pointwise]
+        want_sees = [c_in + j * k for j in range(n_layers)]
+        if len(sees) == n_layers and sees != want_sees:
+            raise fail(
+                name,
+                case,
+                f"the layers' first convolutions fed {want_sees} channels",
+                f"fed {sees}",
+                "layer j must read the concatenation of the block input and ALL earlier "
+                "layers' outputs (concatenate after each layer, then feed the result on).",
+            )
+        want_params = sum(dense_layer_params(c, k) for c in want_sees)
+        if model.count_params() != want_params:
+            raise fail(
+                name,
+                case,
+                f"{want_params:,} parameters",
+                f"{model.count_params():,}",
+                "BN -> ReLU -> Conv2D(4*growth_rate, 1) -> BN -> ReLU -> Conv2D(growth_rate, 3, "
+                "padding='same'), both convolutions with use_bias=False.",
+            )
+        x = rng.standard_normal((2, h, w, c_in)).astype("float32")
+        y = keras.ops.convert_to_numpy(model(x, training=False))
+        if not np.allclose(y[..., :c_in], x, rtol=0, atol=1e-6):
+            moved = any(
+                np.allclose(y[..., s : s + c_in], x, atol=1e-6)
+                for s in range(y.shape[-1] - c_in + 1)
+            )
+            raise fail(
+                name,
+                case,
+                "the input in the first C output channels, unchanged",
+                "found elsewhere in the output" if moved else "not in the output",
+                "concatenate as [x, new_features]: the block passes its input through as is.",
+            )
+    passed(
+        f"`{name}` gives C + n_layers*growth_rate channels, the layer parameters, dense "
+        f"connectivity and an unchanged input on {n_cases} cases."
+    )
+
+
+def _numpy_transition(x, bn, kernel):
+    """NumPy transition: x (N, H, W, C); bn = (gamma, beta, mean, var, eps); kernel (1, 1, C, C')."""
+    gamma, beta, mean, var, eps = bn
+    z = np.maximum(gamma * (x - mean) / np.sqrt(var + eps) + beta, 0.0)
+    z = z @ kernel[0, 0]
+    n, h, w, c = z.shape
+    z = z[:, : h // 2 * 2, : w // 2 * 2]
+    return z.reshape(n, h // 2, 2, w // 2, 2, c).mean(axis=(2, 4))
+
+
+def check_transition_layer(transition_layer: Callable, n_cases: int = 4, seed: int = 1) -> None:
+    """Check `transition_layer(x, compression=0.5) -> tensor`: BN -> ReLU -> 1x1 conv to
+    int(C * compression) channels without bias -> 2x2 average pooling with stride 2."""
+    import keras
+
+    name = getattr(transition_layer, "__name__", "transition_layer")
+    rng = np.random.default_rng(seed)
+    cases = [(8, 8, 16, None), (6, 10, 7, 0.5)]
+    while len(cases) < n_cases:
+        h, w = (2 * int(v) for v in rng.integers(2, 6, size=2))
+        cases.append((h, w, int(rng.integers(4, 33)), float(rng.choice([0.25, 0.5, 0.75, 1.0]))))
+    for h, w, c, theta in cases:
+        kwargs = {} if theta is None else {"compression": theta}
+        theta_used = 0.5 if theta is None else theta
+        case = f"input (batch, {h}, {w}, {c}), " + (
+            "compression left at its default" if theta is None else f"compression={theta}"
+        )
+        _, model = _keras_model(transition_layer, name, case, (h, w, c), **kwargs)
+        bns = _layers_of(model, "BatchNormalization")
+        check_nonlinear(model, bns, name, case, "the batch normalisation (BN -> ReLU -> conv)")
+        c_out = int(c * theta_used)
+        want_shape = (h // 2, w // 2, c_out)
+        got_shape = tuple(model.output.shape[1:])
+        if got_shape != want_shape:
+            raise fail(
+                name,
+                case,
+                f"output shape {want_shape}",
+                f"output shape {got_shape}",
+                "int(C * compression) filters of 1x1 (default compression 0.5), then 2x2 "
+                "average pooling with stride 2.",
+            )
+        want_params = 4 * c + c * c_out
+        if model.count_params() != want_params:
+            raise fail(
+                name,
+                case,
+                f"{want_params:,} parameters",
+                f"{model.count_params():,}",
+                "one BatchNormalization on the input and one 1x1 Conv2D with use_bias=False.",
+            )
+        bns, convs = _layers_of(model, "BatchNormalization"), _layers_of(model, "Conv2D")
+        if len(bns) != 1 or len(convs) != 1:
+            raise fail(
+                name, case, "1 BatchNormalization and 1 Conv2D", f"{len(bns)} and {len(convs)}"
+            )
+        bn = bns[0]
+        stats = [
+            rng.uniform(0.5, 1.5, c),
+            rng.normal(0, 0.5, c),
+            rng.normal(0, 0.5, c),
+            rng.uniform(0.5, 2.0, c),
+        ]
+        bn.set_weights([s.astype("float32") for s in stats])
+        x = rng.standard_normal((2, h, w, c)).astype("float32")
+        want = _numpy_transition(x, (*stats, bn.epsilon), convs[0].get_weights()[0])
+        got = keras.ops.convert_to_numpy(model(x, training=False))
+        err = float(np.abs(got - want).max() / max(1e-8, np.abs(want).max()))
+        if err > 1e-4:
+            raise fail(
+                name,
+                case,
+                np.round(want[0, 0, 0, :4], 4),
+                np.round(got[0, 0, 0, :4], 4),
+                f"relative error {err:.1e}; order: BN, ReLU, 1x1 conv, 2x2 average pooling.",
+            )
+    passed(
+        f"`{name}` compresses channels to int(C * compression), halves H and W and matches a "
+        f"NumPy BN -> ReLU -> 1x1 conv -> average pool on {n_cases} cases."
+    )
+
+
+def _scaled(fn, name, phi, consts, base, case):
+    out = call(fn, phi, *consts, *base, case=case)
+    if out is None:
+        raise CheckFailed(f"`{name}` returned None on the case {case}: did you forget `return`?")
+    try:
+        depth, width, resolution = out
+    except (TypeError, ValueError):
+        raise fail(name, case, "a tuple (depth, width, resolution)", repr(out)) from None
+    if not isinstance(resolution, (int, np.integer)):
+        raise fail(
+            name,
+            case,
+            "an int resolution (a whole number of pixels)",
+            repr(resolution),
+            "round the scaled resolution to the nearest pixel: int(round(...)).",
+        )
+    return float(depth), float(width), int(resolution)
+
+
+def check_compound_scaling(compound_scaling: Callable, n_cases: int = 8, seed: int = 2) -> None:
+    """Check `compound_scaling(phi, alpha, beta, gamma, base_depth, base_width, base_resolution)
+    -> (depth, width, resolution)`: depth and width as floats, resolution an int (pixels)."""
+    name = getattr(compound_scaling, "__name__", "compound_scaling")
+    rng = np.random.default_rng(seed)
+
+    def close(a, b, rel=1e-9):
+        return abs(a - b) <= rel * max(abs(a), abs(b), 1e-12)
+
+    for i in range(n_cases):
+        consts = tuple(float(v) for v in rng.uniform(1.02, 1.5, size=3))
+        base = (
+            float(rng.uniform(0.5, 3.0)),
+            float(rng.uniform(0.5, 3.0)),
+            int(rng.integers(100, 400)),
+        )
+        if i == 0:
+            consts, base = PAPER_CONSTANTS, (1.0, 1.0, 224)
+        tag = f"alpha, beta, gamma = {tuple(round(c, 3) for c in consts)}, base = {base}"
+        got0 = _scaled(compound_scaling, name, 0, consts, base, f"phi=0, {tag}")
+        if not (close(got0[0], base[0]) and close(got0[1], base[1]) and got0[2] == base[2]):
+            raise fail(name, f"phi=0, {tag}", base, got0, "phi = 0 is the base network itself.")
+        p1, p2 = (float(v) for v in np.round(rng.uniform(0.25, 3.0, size=2), 2))
+        whole = _scaled(compound_scaling, name, p1 + p2, consts, base, f"phi={p1 + p2}, {tag}")
+        first = _scaled(compound_scaling, name, p1, consts, base, f"phi={p1}, {tag}")
+        then = _scaled(compound_scaling, name, p2, consts, first, f"phi={p2}, base={first}")
+        slack = 1 + consts[2] ** p2  # the intermediate resolution was rounded
+        if not (
+            close(whole[0], then[0])
+            and close(whole[1], then[1])
+            and abs(whole[2] - then[2]) <= slack
+        ):
+            raise fail(
+                name,
+                f"phi={p1 + p2} vs phi={p1} then phi={p2} ({tag})",
+                f"the same network both ways: {then}",
+                whole,
+                "scaling is exponential in phi: one step of phi multiplies depth by alpha, width "
+                "by beta, resolution by gamma.",
+            )
+        # Each constant scales its own dimension only.
+        for j, dim in enumerate(("depth", "width", "resolution")):
+            bumped = list(consts)
+            bumped[j] *= 1.1
+            moved = _scaled(compound_scaling, name, 2.0, tuple(bumped), base, f"phi=2, {tag}")
+            ref = _scaled(compound_scaling, name, 2.0, consts, base, f"phi=2, {tag}")
+            changed = [not close(a, b, 1e-6) for a, b in zip(moved, ref, strict=True)]
+            changed[2] = abs(moved[2] - ref[2]) > 1
+            want_changed = [k == j for k in range(3)]
+            if changed != want_changed:
+                const_name = ("alpha", "beta", "gamma")[j]
+                raise fail(
+                    name,
+                    f"phi=2, {tag}, {const_name} raised by 10%",
+                    f"only {dim} changes",
+                    "changed: "
+                    + ", ".join(
+                        d
+                        for d, c in zip(("depth", "width", "resolution"), changed, strict=True)
+                        if c
+                    ),
+                    "alpha scales depth, beta width, gamma resolution.",
+                )
+        # Cost: MACs grow by depth * width^2 * resolution^2 = (alpha * beta^2 * gamma^2)^phi.
+        d, w, r = _scaled(compound_scaling, name, 2.0, consts, base, f"phi=2, {tag}")
+        factor = (d / base[0]) * (w / base[1]) ** 2 * (r / base[2]) ** 2
+        want = (consts[0] * consts[1] ** 2 * consts[2] ** 2) ** 2
+        if abs(factor / want - 1) > 4 / base[2]:
+            raise fail(name, f"phi=2, {tag}", f"MACs factor {want:.4f}", f"{factor:.4f}")
+    # Keras's EfficientNet-B2 and B3 sit near phi = 1 and phi = 2 of the paper's constants.
+    for phi, model in ((1, "B2"), (2, "B3")):
+        width, depth, res = KERAS_EFFICIENTNET[model]
+        d, w, r = _scaled(
+            compound_scaling, name, phi, PAPER_CONSTANTS, (1.0, 1.0, 224), f"phi={phi}"
+        )
+        if not (
+            math.isclose(d, depth, rel_tol=0.05)
+            and math.isclose(w, width, rel_tol=0.05)
+            and math.isclose(r, res, rel_tol=0.05)
+        ):
+            raise fail(
+                name,
+                f"phi={phi}, paper constants, EfficientNet-B0 base (1.0, 1.0, 224)",
+                f"close (5%) to Keras's EfficientNet-{model}: depth {depth}, width {width}, "
+                f"resolution {res}",
+                (round(d, 3), round(w, 3), r),
+            )
+    passed(
+        f"`{name}` keeps phi=0 at the base, composes (phi1 then phi2 = phi1 + phi2), scales each "
+        f"dimension by its own constant on {n_cases} cases, and lands near Keras's EfficientNet-B2/B3."
+    )

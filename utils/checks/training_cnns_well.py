@@ -1,0 +1,437 @@
+"""Checks for unit 06 (training CNNs well): optimizer update rules, spatial dropout, cutout,
+and a regularised model that closes a measured generalisation gap.
+
+References: keras.optimizers.SGD / Adam applied to a Keras variable with the same gradients;
+properties of the learner's output (whole channels zeroed, one square zeroed, the expectation
+kept, identity at inference) and the statistics of keras.layers.SpatialDropout2D; for the model,
+the gap measured by `utils.training.fit_and_measure` against the notebook's baseline.
+Nothing here contains an exercise's answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from utils.checks.core import CheckFailed, as_array, call, fail, passed
+
+# ---------------------------------------------------------------------------------------------
+# Optimizer update rules, against keras.optimizers
+
+
+def _gradients(rng: np.random.Generator, steps: int, size: int) -> np.ndarray:
+    """(steps, size) gradients with magnitudes in [0.05, 2] and random signs.
+
+    Magnitudes stay away from 0 so that where exactly epsilon enters Adam's formula (the paper
+    and Keras differ by a factor sqrt(1 - beta2^t) on epsilon) cannot matter.
+    """
+    return rng.choice([-1.0, 1.0], size=(steps, size)) * rng.uniform(0.05, 2.0, (steps, size))
+
+
+def _keras_trajectory(optimizer, w0: np.ndarray, grads: np.ndarray) -> list[np.ndarray]:
+    """Weights after each step of `optimizer` applied to a float64 Keras variable."""
+    import keras
+
+    var = keras.Variable(w0.copy(), dtype="float64")
+    out = []
+    for g in grads:
+        optimizer.apply_gradients([(keras.ops.convert_to_tensor(g, dtype="float64"), var)])
+        out.append(np.array(var.numpy(), dtype=np.float64))
+    return out
+
+
+def _compare_trajectories(name, case, want, got_fn, tol, hint):
+    """got_fn(t) -> weights after step t (1-based); compare with want[t - 1]; worst abs error."""
+    worst = 0.0
+    for t, w_keras in enumerate(want, start=1):
+        w = as_array(got_fn(t), name, f"{case}, step {t}")
+        if w.shape != w_keras.shape:
+            raise fail(name, f"{case}, step {t}", f"w of shape {w_keras.shape}", f"shape {w.shape}")
+        err = float(np.abs(w - w_keras).max())
+        if not np.all(np.isfinite(w)) or err > tol:
+            raise fail(
+                name,
+                f"{case}, after step {t}",
+                np.round(w_keras, 6),
+                np.round(w, 6),
+                hint + f" (largest difference {err:.2e}, allowed {tol:.1e})",
+            )
+        worst = max(worst, err)
+    return worst
+
+
+def check_momentum_step(momentum_step: Callable, n_cases: int = 5, seed: int = 0) -> None:
+    """Check `momentum_step(w, g, velocity, lr, momentum) -> (w, velocity)` against
+    keras.optimizers.SGD(learning_rate=lr, momentum=momentum), step after step.
+
+    w, g, velocity: (n,) float arrays; the velocity starts at zeros and is fed back each step.
+    Only the weights are compared (either sign convention for the velocity passes).
+    """
+    import keras
+
+    name = getattr(momentum_step, "__name__", "momentum_step")
+    rng = np.random.default_rng(seed)
+    worst = 0.0
+    for _ in range(n_cases):
+        size, steps = int(rng.integers(1, 7)), int(rng.integers(4, 9))
+        lr = float(rng.choice([0.01, 0.05, 0.1]))
+        mu = float(rng.choice([0.5, 0.9, 0.99]))
+        case = f"lr={lr}, momentum={mu}, w of shape ({size},), {steps} steps"
+        w0, grads = rng.standard_normal(size), _gradients(rng, steps, size)
+        want = _keras_trajectory(keras.optimizers.SGD(learning_rate=lr, momentum=mu), w0, grads)
+        state = {"w": w0.copy(), "velocity": np.zeros(size)}
+
+        def step(t, state=state, grads=grads, lr=lr, mu=mu, case=case):
+            out = call(
+                momentum_step,
+                state["w"].copy(),
+                grads[t - 1].copy(),
+                state["velocity"].copy(),
+                lr,
+                mu,
+                case=case,
+            )
+            if not isinstance(out, tuple) or len(out) != 2:
+                raise CheckFailed(f"`{name}` must return a tuple (w, velocity); got {out!r:.80}")
+            state["w"], state["velocity"] = np.asarray(out[0], float), np.asarray(out[1], float)
+            return state["w"]
+
+        hint = (
+            "compare with the update in the exercise: the new velocity is made from the old "
+            "one and g, and the weights move by the NEW velocity"
+        )
+        # Keras keeps the learning rate in float32: differences of ~1e-9 per step are rounding.
+        tol = 1e-5 * lr * steps**2
+        worst = max(worst, _compare_trajectories(name, case, want, step, tol, hint))
+    passed(
+        f"`{name}` follows keras.optimizers.SGD(momentum=...) on {n_cases} runs of several "
+        f"steps (differences below 1e-5 x lr x steps^2: rounding, as Keras keeps lr in float32)."
+    )
+
+
+def check_adam_step(adam_step: Callable, n_cases: int = 5, seed: int = 0) -> None:
+    """Check `adam_step(w, g, m, v, t, lr, beta1, beta2, eps) -> (w, m, v)` against
+    keras.optimizers.Adam, step after step.
+
+    w, g, m, v: (n,) float arrays; m and v start at zeros and are fed back; t = 1, 2, 3, ...
+    """
+    import keras
+
+    name = getattr(adam_step, "__name__", "adam_step")
+    rng = np.random.default_rng(seed)
+    worst = 0.0
+    for _ in range(n_cases):
+        size, steps = int(rng.integers(1, 7)), int(rng.integers(4, 11))
+        lr = float(rng.choice([0.001, 0.01, 0.1]))
+        b1 = float(rng.choice([0.8, 0.9]))
+        b2 = float(rng.choice([0.99, 0.999]))
+        eps = 1e-7
+        case = f"lr={lr}, beta1={b1}, beta2={b2}, eps={eps}, w of shape ({size},), {steps} steps"
+        w0, grads = rng.standard_normal(size), _gradients(rng, steps, size)
+        opt = keras.optimizers.Adam(learning_rate=lr, beta_1=b1, beta_2=b2, epsilon=eps)
+        want = _keras_trajectory(opt, w0, grads)
+        state = {"w": w0.copy(), "m": np.zeros(size), "v": np.zeros(size)}
+
+        def step(t, state=state, grads=grads, lr=lr, b1=b1, b2=b2, eps=eps, case=case):
+            out = call(
+                adam_step,
+                state["w"].copy(),
+                grads[t - 1].copy(),
+                state["m"].copy(),
+                state["v"].copy(),
+                t,
+                lr,
+                b1,
+                b2,
+                eps,
+                case=case,
+            )
+            if not isinstance(out, tuple) or len(out) != 3:
+                raise CheckFailed(f"`{name}` must return a tuple (w, m, v); got {out!r:.80}")
+            state["w"], state["m"], state["v"] = (np.asarray(o, float) for o in out)
+            return state["w"]
+
+        hint = (
+            "compare with the exercise's five lines: which average uses g and which g**2, "
+            "the bias correction with the step number t, and return the updated m and v"
+        )
+        # Keras puts epsilon outside the bias correction: worth < 1e-4 * lr per step here.
+        worst = max(worst, _compare_trajectories(name, case, want, step, 1e-3 * lr * steps, hint))
+    passed(
+        f"`{name}` follows keras.optimizers.Adam on {n_cases} runs of several steps "
+        f"(differences below 1e-3 x lr x steps)."
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Spatial dropout and cutout, by their properties
+
+
+def _positive_images(rng, n, h, w, c):
+    """Values in [0.5, 1.5]: never 0, so a 0 in the output was put there by the function."""
+    return rng.uniform(0.5, 1.5, size=(n, h, w, c))
+
+
+def _call_array(fn, name, x, *args, case):
+    """Call fn on a copy of x; check that x itself was not modified and the shape is kept."""
+    x_in = x.copy()
+    y = as_array(call(fn, x_in, *args, case=case), name, case)
+    if not np.array_equal(x_in, x):
+        raise CheckFailed(
+            f"`{name}` changed its input array in place on the case {case}: "
+            "work on a copy (e.g. multiply into a new array) and return it."
+        )
+    if y.shape != x.shape:
+        raise fail(name, case, f"an array of shape {x.shape}", f"shape {y.shape}")
+    return y.astype(np.float64)
+
+
+def check_spatial_dropout(spatial_dropout: Callable, n_cases: int = 4, seed: int = 0) -> None:
+    """Check `spatial_dropout(x, rate, training, rng) -> y` by its properties.
+
+    x: (N, H, W, C) float; rate in [0, 1); rng: a numpy Generator.
+    - training=False: y equals x (identity at inference);
+    - training=True: each feature map y[n, :, :, c] is either all zeros or x[n, :, :, c] / (1 - rate),
+      chosen independently per image and per channel;
+    - the fraction of dropped maps is close to `rate`, as for keras.layers.SpatialDropout2D;
+    - the mean of y is close to the mean of x (the expectation is kept).
+    """
+    import keras
+
+    name = getattr(spatial_dropout, "__name__", "spatial_dropout")
+    rng = np.random.default_rng(seed)
+    for i in range(n_cases):
+        n, h, w, c = int(rng.integers(20, 40)), *(int(v) for v in rng.integers(2, 7, 2)), 8 + i
+        rate = float(rng.choice([0.1, 0.25, 0.5, 0.7]))
+        x = _positive_images(rng, n, h, w, c)
+        case = f"x {x.shape}, rate={rate}, training=False"
+        y = _call_array(spatial_dropout, name, x, rate, False, rng, case=case)
+        if not np.allclose(y, x):
+            raise fail(name, case, "y == x", "a changed array", "dropout is off at inference.")
+
+        case = f"x {x.shape}, rate={rate}, training=True"
+        y = _call_array(spatial_dropout, name, x, rate, True, rng, case=case)
+        zero = np.all(y == 0, axis=(1, 2))  # (N, C): whole map dropped
+        partly = np.any(y == 0, axis=(1, 2)) & ~zero
+        if partly.any():
+            k, ch = np.argwhere(partly)[0]
+            raise fail(
+                name,
+                case,
+                f"map [{k}, :, :, {ch}] all zero or all kept",
+                f"{int((y[k, :, :, ch] == 0).sum())} of {h * w} pixels zero",
+                "spatial dropout drops whole feature maps: one random draw per (image, channel).",
+            )
+        kept = ~zero
+        scaled = x / (1 - rate)
+        mask = kept[:, None, None, :]  # (N, 1, 1, C), broadcast over the pixels
+        if not np.allclose(np.where(mask, y, 0), np.where(mask, scaled, 0)):
+            k, ch = np.argwhere(kept)[0]
+            raise fail(
+                name,
+                case,
+                f"kept map = x / (1 - rate), e.g. {np.round(scaled[k, 0, 0, ch], 4)}",
+                f"{np.round(y[k, 0, 0, ch], 4)}",
+                "scale the kept maps by 1 / (1 - rate), so that the expected value stays x.",
+            )
+        if c >= 4 and n >= 8 and all(np.array_equal(zero[0], zero[k]) for k in range(n)):
+            raise fail(
+                name,
+                case,
+                "a different random choice of channels for each image",
+                "the same channels dropped in every image",
+                "draw the mask with shape (N, 1, 1, C).",
+            )
+
+    # Statistics on a large sample: the fraction dropped and the mean, next to Keras's layer.
+    rate = 0.3
+    x = _positive_images(rng, 400, 3, 3, 16)
+    case = f"x {x.shape}, rate={rate}, training=True (6,400 feature maps)"
+    y = _call_array(spatial_dropout, name, x, rate, True, rng, case=case)
+    dropped = float(np.all(y == 0, axis=(1, 2)).mean())
+    keras_y = keras.ops.convert_to_numpy(
+        keras.layers.SpatialDropout2D(rate, seed=seed)(x.astype("float32"), training=True)
+    )
+    keras_dropped = float(np.all(keras_y == 0, axis=(1, 2)).mean())
+    tol = 5 * np.sqrt(rate * (1 - rate) / (400 * 16))
+    if abs(dropped - rate) > tol:
+        raise fail(
+            name,
+            case,
+            f"about {rate:.0%} of the maps dropped (Keras's SpatialDropout2D: {keras_dropped:.1%})",
+            f"{dropped:.1%}",
+            "`rate` is the probability to DROP a map.",
+        )
+    ratio = float(y.mean() / x.mean())
+    if abs(ratio - 1) > 0.05:
+        raise fail(name, case, "mean(y) / mean(x) close to 1", f"{ratio:.3f}")
+    passed(
+        f"`{name}` drops whole feature maps independently, scales the rest by 1/(1-rate), keeps "
+        f"the mean (mean(y) / mean(x) within 5% of 1) and is the identity at inference; dropped "
+        f"{dropped:.1%} of the maps at rate {rate} (keras.layers.SpatialDropout2D: "
+        f"{keras_dropped:.1%})."
+    )
+
+
+def _zero_box(zero: np.ndarray):
+    """For a boolean (H, W) mask: (top, bottom, left, right) of its bounding box, inclusive."""
+    rows, cols = np.flatnonzero(zero.any(axis=1)), np.flatnonzero(zero.any(axis=0))
+    return rows[0], rows[-1], cols[0], cols[-1]
+
+
+def check_cutout(cutout: Callable, n_cases: int = 4, seed: int = 0) -> None:
+    """Check `cutout(x, size, training, rng) -> y` by its properties.
+
+    x: (N, H, W, C) float; size: the side of the square; rng: a numpy Generator.
+    - training=False: y equals x;
+    - training=True: in each image one axis-aligned square of size x size pixels (cut by the
+      image border when it sticks out) is 0 in every channel; every other value is unchanged
+      (no rescaling);
+    - the square's position is random: over many images it covers every pixel.
+    """
+    name = getattr(cutout, "__name__", "cutout")
+    rng = np.random.default_rng(seed)
+    shapes = [(50, 12, 12, 3), (40, 16, 10, 1), (30, 9, 14, 2), (60, 20, 20, 3)]
+    for k in range(n_cases):
+        n, h, w, c = shapes[k % len(shapes)]
+        size = int(rng.integers(2, min(h, w) // 2 + 2))
+        x = _positive_images(rng, n, h, w, c)
+        case = f"x {x.shape}, size={size}, training=False"
+        y = _call_array(cutout, name, x, size, False, rng, case=case)
+        if not np.allclose(y, x):
+            raise fail(name, case, "y == x", "a changed array", "cutout is for training only.")
+        case = f"x {x.shape}, size={size}, training=True"
+        y = _call_array(cutout, name, x, size, True, rng, case=case)
+        changed = ~np.isclose(y, x)
+        if np.any(changed & (y != 0)):
+            raise fail(
+                name,
+                case,
+                "pixels either unchanged or 0",
+                "other values",
+                "cutout only sets a square to zero; it does not rescale anything.",
+            )
+        zero = y == 0
+        if np.any(zero.any(axis=-1) != zero.all(axis=-1)):
+            raise fail(name, case, "the square zeroed in every channel", "only some channels")
+        boxes = set()
+        for i in range(n):
+            z = zero[i, :, :, 0]
+            if not z.any():
+                raise fail(name, f"{case}, image {i}", "a zeroed square", "no zero pixel")
+            top, bottom, left, right = _zero_box(z)
+            bh, bw = bottom - top + 1, right - left + 1
+            inside = top > 0 and left > 0 and bottom < h - 1 and right < w - 1
+            if (
+                z.sum() != bh * bw
+                or bh > size
+                or bw > size
+                or (inside and (bh, bw) != (size, size))
+            ):
+                raise fail(
+                    name,
+                    f"{case}, image {i}",
+                    f"one {size}x{size} square (smaller only where it meets the border)",
+                    f"{int(z.sum())} zero pixels in a {bh}x{bw} box",
+                )
+            boxes.add((top, left))
+        if len(boxes) == 1:
+            raise fail(name, case, "a random position per image", "the same square everywhere")
+
+    # Coverage: with random positions, 2,000 squares of side 4 on 12x12 images hit every pixel.
+    x = _positive_images(rng, 2000, 12, 12, 1)
+    case = f"x {x.shape}, size=4, training=True"
+    y = _call_array(cutout, name, x, 4, True, rng, case=case)
+    never = ~np.any(y[..., 0] == 0, axis=0)
+    if never.any():
+        r, q = np.argwhere(never)[0]
+        raise fail(
+            name,
+            case,
+            "every pixel cut out in some image",
+            f"pixel ({r}, {q}) never",
+            "draw the square's position uniformly, so it can land anywhere (including edges).",
+        )
+    passed(
+        f"`{name}` zeroes one random square per image in all channels, leaves the rest "
+        f"unchanged, reaches every pixel, and is the identity at inference ({n_cases + 1} cases)."
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# A regularised model that closes the gap
+
+
+def check_gap_closed(
+    build: Callable,
+    baseline,
+    train: tuple[np.ndarray, np.ndarray],
+    val: tuple[np.ndarray, np.ndarray],
+    *,
+    epochs: int,
+    batch_size: int,
+    learning_rate: float,
+    min_closed: float = 0.05,
+    max_val_drop: float = 0.05,
+):
+    """Train `build()` with the baseline's recipe and compare generalisation gaps.
+
+    baseline: the `utils.training.Run` of the unregularised model, measured in the
+    notebook with fit_and_measure(..., optimizer=keras.optimizers.Adam(learning_rate)).
+    Passes when the new model's gap (train acc - val acc, in inference mode) is smaller than
+    the baseline's by at least `min_closed`, and its validation accuracy is at most
+    `max_val_drop` below the baseline's (a model that learns nothing has no gap either).
+    Returns the new model's Run.
+    """
+    import keras
+
+    from utils.training import fit_and_measure, print_gap_table
+
+    name = getattr(build, "__name__", "build")
+    model = call(build, case="no arguments")
+    if model is None or not isinstance(model, keras.Model):
+        raise CheckFailed(f"`{name}` must return a Keras model; got {model!r:.80}")
+    x, y = train
+    want_in, want_out = (None, *x.shape[1:]), (None, int(np.max(y)) + 1)
+    if tuple(model.input_shape) != want_in or tuple(model.output_shape) != want_out:
+        raise fail(
+            name,
+            "input and output shapes",
+            f"{want_in} -> {want_out}",
+            f"{tuple(model.input_shape)} -> {tuple(model.output_shape)}",
+            "start from keras.Input(x_train.shape[1:]) and end with Dense(10, softmax).",
+        )
+    run = fit_and_measure(
+        model,
+        train,
+        val,
+        epochs=epochs,
+        batch_size=batch_size,
+        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+        name=name,
+    )
+    print_gap_table([baseline, run], baseline)
+    if run.gap > baseline.gap - min_closed:
+        raise fail(
+            name,
+            "the generalisation gap",
+            f"a gap below {baseline.gap - min_closed:.3f} "
+            f"(the baseline's {baseline.gap:.3f} minus {min_closed})",
+            f"{run.gap:.3f}",
+            "regularise more: dropout, weight decay, augmentation, or several of them.",
+        )
+    if run.val_acc < baseline.val_acc - max_val_drop:
+        raise fail(
+            name,
+            "validation accuracy",
+            f"at least {baseline.val_acc - max_val_drop:.3f} "
+            f"(the baseline's {baseline.val_acc:.3f} minus {max_val_drop})",
+            f"{run.val_acc:.3f}",
+            "the gap closed because the model learns less: regularise less strongly.",
+        )
+    passed(
+        f"`{name}` closes the generalisation gap below the baseline's, without losing more than "
+        f"{max_val_drop} of validation accuracy (the measured figures are in the table above)."
+    )
+    return run

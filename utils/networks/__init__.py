@@ -1,0 +1,42 @@
+"""Networks and layers the course reuses.
+
+Every name below can be imported from here (`from utils.networks import X`) or used as
+`utils.networks.X`; it lives in the submodule named beside it, which is loaded when first used.
+Submodules marked (module only) are imported as modules: `from utils.networks import <module>`.
+
+- `lrn`: AlexNet's local response normalisation layer
+- `shallow_cnn`: unit 04's shallow CNN in NumPy: forward passes, parameters, SGD (module only)
+- `backbones`: backbones for transfer learning
+- `inspectable`: a small inspectable CNN with fixed layer names
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+#: Each public name -> the submodule that defines it (tests/test_package_layout.py keeps it complete).
+_HOMES = {
+    "LocalResponseNormalization": "lrn",
+    "FAMILY": "backbones",
+    "batchnorm_statistics": "backbones",
+    "course_backbone": "backbones",
+    "fresh_backbone": "backbones",
+    "preprocess_input": "backbones",
+    "pretrained_backbone": "backbones",
+    "small_cnn": "inspectable",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str):
+    """Load the submodule that defines `name` on first use (PEP 562)."""
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{_HOMES[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*__all__, *globals()])
