@@ -8,33 +8,15 @@ import zipfile
 
 import pytest
 
-from utils.tooling import labs, nbfiles
+from utils.tooling import nbfiles, release
 
 ROOT = nbfiles.root()
+
+
 #: Shorter lines may match by coincidence ("return out"); these are the telling ones.
-DISTINCTIVE = 24
-
-
-def _visible_text(nb) -> list[str]:
-    return [labs.strip_cell(c.source, markdown=c.cell_type == "markdown")[0] for c in nb.cells]
-
-
 def _secret_lines() -> set[str]:
-    """Distinctive solution and hidden-test lines of every solution notebook, minus the lines
-    that the course shows anyway: outside the solutions' blocks, or in a lecture notebook
-    (`with tf.GradientTape() as tape:` is taught in the lectures, so it is no secret)."""
-    secrets, visible = set(), []
-    for path in nbfiles.course_notebooks("solutions"):
-        nb = nbfiles.read(path)
-        blocks = labs.solution_blocks(nb)
-        secrets |= {line.strip() for line in blocks.solution + blocks.hidden}
-        visible += _visible_text(nb)
-    for path in nbfiles.course_notebooks("notebooks"):
-        visible += _visible_text(nbfiles.read(path))
-    shown = "\n".join(visible)
-    return {
-        s for s in secrets if len(s) >= DISTINCTIVE and not s.startswith("#") and s not in shown
-    }
+    """The release's own scan list (one home: utils.tooling.labs.secret_lines)."""
+    return release.secret_lines()
 
 
 @pytest.fixture(scope="module")

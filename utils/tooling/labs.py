@@ -116,6 +116,33 @@ def without_hidden_tests(solution: nbformat.NotebookNode) -> nbformat.NotebookNo
     return nb
 
 
+#: A solution or hidden-test line at least this long (stripped) is telling enough to be a leak.
+DISTINCTIVE = 24
+
+
+def visible_text(nb: nbformat.NotebookNode) -> str:
+    """The text of `nb` as learners see it: its cells with solution and hidden blocks removed."""
+    return "\n".join(strip_cell(c.source, markdown=c.cell_type == "markdown")[0] for c in nb.cells)
+
+
+def secret_lines(
+    solutions: list[nbformat.NotebookNode], shown: list[nbformat.NotebookNode] = ()
+) -> dict[str, str]:
+    """{line: "solution" or "hidden test"}: the distinctive lines of the solutions' blocks, minus
+    comments and the lines learners see anyway (outside the blocks, or in the `shown` notebooks:
+    `with tf.GradientTape() as tape:` is taught in the lectures, so it is no secret)."""
+    visible = "\n".join(visible_text(nb) for nb in [*solutions, *shown])
+    found: dict[str, str] = {}
+    for nb in solutions:
+        blocks = solution_blocks(nb)
+        for kind, lines in (("solution", blocks.solution), ("hidden test", blocks.hidden)):
+            for line in lines:
+                text = line.strip()
+                if len(text) >= DISTINCTIVE and not text.startswith("#") and text not in visible:
+                    found.setdefault(text, kind)
+    return found
+
+
 def solution_blocks(solution: nbformat.NotebookNode) -> Blocks:
     """All solution and hidden-test lines of a solution notebook."""
     total = Blocks([], [])

@@ -24,7 +24,6 @@ from utils.course import REPOSITORY
 from utils.tooling import labs, nbfiles
 
 #: Lines shorter than this may match by coincidence ("return out"); longer ones are telling.
-DISTINCTIVE = 24
 TOP_FILES = ("pyproject.toml", "requirements.txt", "requirements.in", "environment.yml", "LICENSE")
 TEXT_SUFFIXES = (".py", ".ipynb", ".md", ".toml", ".txt", ".in", ".yml", ".cfg", ".json", "")
 
@@ -58,23 +57,12 @@ right reason passes those too. Hand in the lab notebooks under their own file na
 """
 
 
-def _visible_text(nb) -> list[str]:
-    return [labs.strip_cell(c.source, markdown=c.cell_type == "markdown")[0] for c in nb.cells]
-
-
 def secret_lines() -> set[str]:
     """Distinctive solution and hidden-test lines of every solution notebook, minus the lines
     the course shows anyway (outside the solutions' blocks, or in a lecture)."""
-    secret, visible = set(), []
-    for path in nbfiles.course_notebooks("solutions"):
-        nb = nbfiles.read(path)
-        blocks = labs.solution_blocks(nb)
-        secret |= {line.strip() for line in blocks.solution + blocks.hidden}
-        visible += _visible_text(nb)
-    for path in nbfiles.course_notebooks("notebooks"):
-        visible += _visible_text(nbfiles.read(path))
-    shown = "\n".join(visible)
-    return {s for s in secret if len(s) >= DISTINCTIVE and not s.startswith("#") and s not in shown}
+    solutions = [nbfiles.read(p) for p in nbfiles.course_notebooks("solutions")]
+    lectures = [nbfiles.read(p) for p in nbfiles.course_notebooks("notebooks")]
+    return set(labs.secret_lines(solutions, lectures))
 
 
 def leaks(folder: Path) -> list[str]:

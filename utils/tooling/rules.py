@@ -37,7 +37,6 @@ START_CALL = "PROFILE = start(PROFILE, SEED)"
 FLOATING_INSTALL = re.compile(r"pip install[^\n]*(\s-U\b|--upgrade)")
 STAR_IMPORT = re.compile(r"^\s*from\s+\S+\s+import\s+\*", re.M)
 #: A solution line this long, found in a lab, is a leak (shorter ones may be coincidence).
-DISTINCTIVE = 24
 
 
 def fix(nb: nbformat.NotebookNode, relpath: str) -> nbformat.NotebookNode:
@@ -112,19 +111,12 @@ def check_solution_outputs(nb: nbformat.NotebookNode) -> list[str]:
 
 def leaks(lab_text: str, solution: nbformat.NotebookNode) -> list[str]:
     """Solution or hidden-test lines that appear in a lab's text (lines that the solution
-    also shows outside its blocks are not secrets)."""
-    found = []
-    blocks = labs.solution_blocks(solution)
-    visible = "\n".join(
-        labs.strip_cell(c.source, markdown=c.cell_type == "markdown")[0] for c in solution.cells
-    )
-    for kind, lines in (("solution", blocks.solution), ("hidden test", blocks.hidden)):
-        for line in lines:
-            text = line.strip()
-            if len(text) < DISTINCTIVE or text.startswith("#") or text in visible:
-                continue  # too short to be telling, a comment, or shown to learners anyway
-            if text in lab_text:
-                found.append(f"{kind} line leaked: {text[:60]!r}")
+    also shows outside its blocks are not secrets), and markers left in it."""
+    found = [
+        f"{kind} line leaked: {text[:60]!r}"
+        for text, kind in labs.secret_lines([solution]).items()
+        if text in lab_text
+    ]
     for marker in labs.MARKERS:
         if marker in lab_text:
             found.append(f"marker {marker!r} present")
