@@ -6,6 +6,7 @@ no module does anything when imported.
     utils/
       course.py, notebook.py  start-up and course identity: repository, release, profiles,
                               paths; `start()` resolves the profile, seeds, reports the device
+      lazy_index.py           the index behind utils.plots, utils.measure, utils.networks
       measure/                what the course measures: MACs, parameters and layer tables,
                               receptive fields, speed, errors, gradients, published figures,
                               records, accuracy bands

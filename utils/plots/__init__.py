@@ -13,7 +13,7 @@ Submodules marked (module only) are imported as modules: `from utils.plots impor
 
 from __future__ import annotations
 
-from importlib import import_module
+from utils.lazy_index import module_getattr
 
 #: Each public name -> the submodule that defines it (tests/test_package_layout.py keeps it complete).
 _HOMES = {
@@ -50,16 +50,4 @@ _HOMES = {
 }
 
 __all__ = sorted(_HOMES)
-
-
-def __getattr__(name: str):
-    """Load the submodule that defines `name` on first use (PEP 562)."""
-    if name not in _HOMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{_HOMES[name]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*__all__, *globals()])
+__getattr__, __dir__ = module_getattr(__name__, _HOMES)

@@ -2,7 +2,7 @@
 
 Each module of `utils` has a role, given by the first name under `utils`:
 
-    start (course, notebook) <- measure <- data <- networks <- training <- checks <- tooling
+    start (course, notebook, lazy_index) <- measure <- data <- networks <- training <- checks <- tooling
                                 measure <- plots
 
 A module may import its own role and the roles to its left (`ALLOWED`): `utils.checks` never
@@ -30,7 +30,7 @@ ALLOWED = {
     "checks": {"start", "data", "networks", "training", "measure"},
     "tooling": {"start", "data", "networks", "training", "measure", "plots", "checks"},
 }
-ROLES = {"course": "start", "notebook": "start"}
+ROLES = {"course": "start", "notebook": "start", "lazy_index": "start"}
 
 
 def role_of(module: str) -> str | None:
