@@ -1,12 +1,13 @@
-"""utils.data.download: cached, checked, atomic downloads (on files the tests make)."""
+"""utils.data.download: cached, checked, atomic downloads (from a local HTTP server the tests run)."""
 
 from __future__ import annotations
 
 import hashlib
-import io
-import urllib.error
+import http.server
+import threading
 
 import pytest
+import requests
 
 from utils.data import download, registry
 from utils.data.download import DataUnavailableError, fetch
@@ -14,14 +15,47 @@ from utils.data.download import DataUnavailableError, fetch
 PAYLOAD = b"course test payload " * 5000
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    """Serves PAYLOAD at /fake.bin; `break_after` bytes then drops the connection."""
+
+    break_after: int | None = None
+    drop_first: int = 0  # how many requests to drop at once before serving
+    requests_seen: int = 0
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        server = self.server
+        server.requests_seen += 1
+        if server.requests_seen <= server.drop_first:
+            self.close_connection = True
+            return  # no response at all: the client sees the connection closed
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(PAYLOAD)))
+        self.end_headers()
+        self.wfile.write(PAYLOAD[: server.break_after])
+        self.close_connection = True
+
+    def log_message(self, *args):
+        pass
+
+
 @pytest.fixture
-def fake_dataset(tmp_path, monkeypatch):
-    """A registry entry served from a local file:// URL."""
-    source = tmp_path / "source.bin"
-    source.write_bytes(PAYLOAD)
+def server():
+    srv = _Server(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=srv.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield srv
+    srv.shutdown()
+    srv.server_close()
+
+
+@pytest.fixture
+def fake_dataset(server, monkeypatch):
+    """A registry entry served by the local server; no retries unless a test asks."""
     ds = registry.Dataset(
         name="fake",
-        url=source.as_uri(),
+        url=f"http://127.0.0.1:{server.server_port}/fake.bin",
         filename="fake.bin",
         sha256=hashlib.sha256(PAYLOAD).hexdigest(),
         size=len(PAYLOAD),
@@ -29,65 +63,59 @@ def fake_dataset(tmp_path, monkeypatch):
         homepage="-",
     )
     monkeypatch.setitem(registry.REGISTRY, "fake", ds)
+    monkeypatch.setattr(download, "RETRIES", 0)
     return ds
 
 
-def test_downloads_once_and_then_uses_the_cache(fake_dataset, tmp_path, monkeypatch):
+def test_downloads_once_and_then_uses_the_cache(fake_dataset, server, tmp_path):
     cache = tmp_path / "cache"
     path = fetch("fake", directory=cache, progress=False)
-    assert path.read_bytes() == PAYLOAD
-
-    def no_network(*args, **kwargs):
-        raise AssertionError("the cached file should have been used")
-
-    monkeypatch.setattr(download.urllib.request, "urlopen", no_network)
+    assert path == cache / "fake.bin" and path.read_bytes() == PAYLOAD
     assert fetch("fake", directory=cache, progress=False) == path
+    assert server.requests_seen == 1, "the cached file should have been used"
 
 
-def test_corrupted_cache_is_downloaded_again(fake_dataset, tmp_path, capsys):
+def test_corrupted_cache_is_downloaded_again(fake_dataset, server, tmp_path):
     cache = tmp_path / "cache"
     cache.mkdir()
     (cache / "fake.bin").write_bytes(b"truncated")
     path = fetch("fake", directory=cache, progress=False)
     assert path.read_bytes() == PAYLOAD
-    assert "corrupted" in capsys.readouterr().out
+    assert server.requests_seen == 1
 
 
 def test_wrong_checksum_from_the_source_is_a_clear_error(fake_dataset, tmp_path, monkeypatch):
     bad = registry.Dataset(**{**fake_dataset.__dict__, "sha256": "0" * 64})
     monkeypatch.setitem(registry.REGISTRY, "fake", bad)
     cache = tmp_path / "cache"
-    with pytest.raises(DataUnavailableError, match="sha256") as err:
+    with pytest.raises(DataUnavailableError, match="does not match") as err:
         fetch("fake", directory=cache, progress=False)
     assert "PROFILE = 'smoke'" in str(err.value)
     assert list(cache.iterdir()) == [], "nothing may be left behind"
 
 
-class _BrokenStream(io.BytesIO):
-    """A response that delivers some bytes and then loses the connection."""
-
-    def read(self, n=-1):
-        if self.tell() >= 30_000:
-            raise ConnectionResetError("connection lost")
-        return super().read(min(n, 10_000))
-
-
-def test_interrupted_download_leaves_no_partial_file(fake_dataset, tmp_path, monkeypatch):
-    monkeypatch.setattr(download.urllib.request, "urlopen", lambda *a, **k: _BrokenStream(PAYLOAD))
+def test_interrupted_download_leaves_no_partial_file(fake_dataset, server, tmp_path):
+    server.break_after = 30_000
     cache = tmp_path / "cache"
-    with pytest.raises(DataUnavailableError, match="connection lost"):
+    with pytest.raises(DataUnavailableError, match="Could not download fake"):
         fetch("fake", directory=cache, progress=False)
     assert list(cache.iterdir()) == []
 
 
-def test_keyboard_interrupt_also_cleans_up(fake_dataset, tmp_path, monkeypatch):
-    class Interrupted(_BrokenStream):
-        def read(self, n=-1):
-            if self.tell() >= 20_000:
-                raise KeyboardInterrupt
-            return super().read(n)
+def test_a_dropped_connection_is_retried(fake_dataset, server, tmp_path, monkeypatch):
+    monkeypatch.setattr(download, "RETRIES", 1)
+    server.drop_first = 1
+    path = fetch("fake", directory=tmp_path, progress=False)
+    assert path.read_bytes() == PAYLOAD
+    assert server.requests_seen == 2
 
-    monkeypatch.setattr(download.urllib.request, "urlopen", lambda *a, **k: Interrupted(PAYLOAD))
+
+def test_keyboard_interrupt_also_cleans_up(fake_dataset, tmp_path, monkeypatch):
+    def interrupted(self, chunk_size=1, decode_unicode=False):
+        yield PAYLOAD[:20_000]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(requests.Response, "iter_content", interrupted)
     cache = tmp_path / "cache"
     with pytest.raises(KeyboardInterrupt):
         fetch("fake", directory=cache, progress=False)
@@ -96,13 +124,21 @@ def test_keyboard_interrupt_also_cleans_up(fake_dataset, tmp_path, monkeypatch):
 
 def test_offline_is_a_clear_error_that_names_the_fix(fake_dataset, tmp_path, monkeypatch):
     def offline(*args, **kwargs):
-        raise urllib.error.URLError("Name or service not known")
+        raise requests.ConnectionError("Name or service not known")
 
-    monkeypatch.setattr(download.urllib.request, "urlopen", offline)
+    monkeypatch.setattr(requests, "get", offline)
     with pytest.raises(DataUnavailableError) as err:
         fetch("fake", directory=tmp_path, progress=False)
     message = str(err.value)
+    assert "Name or service not known" in message
     assert "internet" in message and "sha256" in message and "smoke" in message
+    assert str(tmp_path / "fake.bin") in message
+
+
+def test_sha256_of_matches_hashlib(tmp_path):
+    path = tmp_path / "f.bin"
+    path.write_bytes(PAYLOAD)
+    assert download.sha256_of(path) == hashlib.sha256(PAYLOAD).hexdigest()
 
 
 def test_unknown_dataset_lists_the_known_ones():

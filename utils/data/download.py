@@ -1,17 +1,15 @@
-"""Checked, cached, atomic downloads with a progress bar."""
+"""Checked, cached, atomic downloads with a progress bar, by pooch."""
 
 from __future__ import annotations
 
-import hashlib
-import os
-import urllib.error
-import urllib.request
 from pathlib import Path
+
+import pooch
 
 from utils.course import data_dir
 from utils.data.registry import Dataset, get
 
-CHUNK = 1 << 20
+RETRIES = 2  # further attempts after a failed or damaged download (pooch waits 1 s, 2 s, ...)
 
 
 class DataUnavailableError(RuntimeError):
@@ -20,11 +18,7 @@ class DataUnavailableError(RuntimeError):
 
 def sha256_of(path: Path) -> str:
     """Hex sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return pooch.file_hash(str(path), alg="sha256")
 
 
 def _how_to_fix(ds: Dataset, dest: Path) -> str:
@@ -39,57 +33,28 @@ def _how_to_fix(ds: Dataset, dest: Path) -> str:
 def fetch(name: str, *, directory: Path | None = None, progress: bool = True) -> Path:
     """Return the path of data set `name`'s file, downloading it first if needed.
 
-    A cached file is used only if its sha256 matches the registry; a corrupted one is
-    downloaded again. The download goes to `<file>.part` and is renamed into place only
-    after its checksum matches, so an interrupted download never leaves a file that
-    looks complete. Raises DataUnavailableError, with the fix, when it cannot succeed.
+    pooch uses a cached file only if its sha256 matches the registry, and downloads a
+    corrupted one again. It downloads to a temporary file in the cache directory and
+    moves it into place only after its checksum matches, so an interrupted download
+    never leaves a file that looks complete; it tries RETRIES more times after a
+    failure. Raises DataUnavailableError, with the fix, when it cannot succeed.
     """
+    import requests  # pooch's HTTP client; imported late, as pooch does, to keep imports fast
+
     ds = get(name)
     directory = Path(directory) if directory is not None else data_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    dest = directory / ds.filename
-    if dest.exists():
-        if sha256_of(dest) == ds.sha256:
-            return dest
-        print(f"{dest.name}: cached file is corrupted (checksum differs); downloading it again.")
-        dest.unlink()
-    part = dest.with_name(dest.name + ".part")
-    digest = hashlib.sha256()
+    store = pooch.create(
+        path=directory,
+        base_url="",
+        registry={ds.filename: f"sha256:{ds.sha256}"},
+        urls={ds.filename: ds.url},
+        retry_if_failed=RETRIES,
+    )
     try:
-        _stream(ds, part, digest, progress)
-    except (urllib.error.URLError, OSError, TimeoutError) as err:
-        part.unlink(missing_ok=True)
+        return Path(store.fetch(ds.filename, progressbar=progress))
+    except (requests.RequestException, OSError, ValueError) as err:
+        # ValueError: pooch's "hash of downloaded file does not match"
         raise DataUnavailableError(
-            f"Could not download {ds.name} from {ds.url}: {err}\n{_how_to_fix(ds, dest)}"
+            f"Could not download {ds.name} from {ds.url}: {err}\n"
+            f"{_how_to_fix(ds, directory / ds.filename)}"
         ) from err
-    except BaseException:
-        part.unlink(missing_ok=True)
-        raise
-    if digest.hexdigest() != ds.sha256:
-        part.unlink(missing_ok=True)
-        raise DataUnavailableError(
-            f"Downloaded {ds.name} but its sha256 is {digest.hexdigest()}, expected {ds.sha256}:"
-            f" the file is damaged or has changed at the source.\n{_how_to_fix(ds, dest)}"
-        )
-    os.replace(part, dest)
-    return dest
-
-
-def _stream(ds: Dataset, part: Path, digest, progress: bool) -> None:
-    from tqdm.auto import tqdm
-
-    with (
-        urllib.request.urlopen(ds.url, timeout=60) as response,
-        open(part, "wb") as out,
-        tqdm(
-            total=ds.size,
-            unit="B",
-            unit_scale=True,
-            desc=f"Downloading {ds.filename}",
-            disable=not progress,
-        ) as bar,
-    ):
-        while chunk := response.read(CHUNK):
-            out.write(chunk)
-            digest.update(chunk)
-            bar.update(len(chunk))
