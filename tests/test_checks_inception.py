@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keras
+import numpy as np
 import pytest
 
 from utils.checks import CheckFailed, googlenet
@@ -56,10 +57,36 @@ def naive_avg_pool(x, f1, f3, f5):
     return L.Concatenate()([conv(x, f1, 1), conv(x, f3, 3), conv(x, f5, 5), pool])
 
 
-@pytest.mark.parametrize("fn", [naive_wrong_order, naive_no_relu, naive_avg_pool])
+def naive_dilated(x, f1, f3, f5):  # same kernels and parameters, but the 3x3 sees 5x5
+    pool = L.MaxPooling2D(3, strides=1, padding="same")(x)
+    b3 = L.Conv2D(f3, 3, padding="same", dilation_rate=2, activation="relu")(x)
+    return L.Concatenate()([conv(x, f1, 1), b3, conv(x, f5, 5), pool])
+
+
+@pytest.mark.parametrize("fn", [naive_wrong_order, naive_no_relu, naive_avg_pool, naive_dilated])
 def test_naive_check_rejects(fn):
     with pytest.raises(CheckFailed):
         googlenet.check_naive_inception(fn)
+
+
+@pytest.mark.parametrize(
+    ("fn", "message"),
+    [
+        (naive_wrong_order, "the 1x1 branch's channels see a 1x1 patch.*they see 3x3"),
+        (naive_dilated, "the 3x3 branch's channels see a 3x3 patch.*they see 5x5"),
+    ],
+)
+def test_the_measured_receptive_fields_reject(fn, message):
+    with pytest.raises(CheckFailed, match=f"(?s){message}"):
+        googlenet.check_naive_inception(fn)
+
+
+def test_each_channel_group_of_a_right_module_has_its_branch_field():
+    inp = keras.Input((11, 11, 3))
+    model = keras.Model(inp, module(inp, 2, 3, 4, 2, 5, 3))
+    fields = googlenet._receptive_fields(model, [2, 4, 5, 3], 3, np.random.default_rng(0))
+    assert fields[:3] == [(1, 1), (3, 3), (5, 5)]
+    assert 1 <= min(fields[3]) and max(fields[3]) <= 3  # max pooling: within 3x3
 
 
 def module_no_pool_proj(x, f1, f3r, f3, f5r, f5, pool_proj):

@@ -20,6 +20,7 @@ import numpy as np
 
 from utils.checks.core import CheckFailed, call, fail, passed
 from utils.checks.structure import check_nonlinear
+from utils.measure.receptive_fields import unit_receptive_field
 
 #: GoogLeNet's nine inception modules (Szegedy et al. 2014, table 1): #1x1, #3x3 reduce, #3x3,
 #: #5x5 reduce, #5x5, pool proj; and the (side, channels) of the input each module receives
@@ -86,35 +87,20 @@ def _numpy_max3x3(x: np.ndarray) -> np.ndarray:
     return np.max(windows, axis=0)
 
 
-def _extent(grad: np.ndarray) -> tuple[int, int]:
-    """Height and width of the bounding box of the nonzero entries of grad: (H, W, C)."""
-    rows, cols = np.nonzero(np.abs(grad).sum(axis=-1) > 0)
-    if len(rows) == 0:
-        return 0, 0
-    return int(rows.max() - rows.min() + 1), int(cols.max() - cols.min() + 1)
-
-
 def _receptive_fields(model, groups: list[int], c_in: int, rng) -> list[tuple[int, int]]:
     """Receptive field (height, width) of each consecutive group of output channels at the
     centre pixel of an 11x11 input, measured by the gradient with every ReLU kept active
     (kernels small, biases +1)."""
-    import keras
-    import tensorflow as tf
-
     for conv in _convs(model):
         conv.kernel.assign(0.1 * rng.standard_normal(conv.kernel.shape).astype("float32"))
         if conv.bias is not None:
             conv.bias.assign(np.ones(conv.bias.shape, "float32"))
-    x = tf.constant(rng.standard_normal((1, 11, 11, c_in)).astype("float32"))
+    x = rng.standard_normal((1, 11, 11, c_in)).astype("float32")
     bounds = np.cumsum([0, *groups])
-    fields = []
-    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            y = model(x, training=False)
-            target = keras.ops.sum(y[0, 5, 5, lo:hi])
-        fields.append(_extent(tape.gradient(target, x).numpy()[0]))
-    return fields
+    return [
+        unit_receptive_field(model, x, channels=slice(int(lo), int(hi)), position=(5, 5))
+        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)
+    ]
 
 
 def _module_cases(n: int, seed: int):

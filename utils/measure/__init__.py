@@ -21,7 +21,7 @@ Submodules marked (module only) are imported as modules: `from utils.measure imp
 
 from __future__ import annotations
 
-from importlib import import_module
+from utils.lazy_index import module_getattr
 
 #: Each public name -> the submodule that defines it (tests/test_package_layout.py keeps it complete).
 _HOMES = {
@@ -36,11 +36,14 @@ _HOMES = {
     "without_weights": "tables",
     "parents": "graph",
     "weight_depth": "graph",
+    "gradient_extent": "receptive_fields",
     "gradient_map": "receptive_fields",
     "layer_receptive_field": "receptive_fields",
     "measured_receptive_field": "receptive_fields",
     "ones_conv": "receptive_fields",
     "receptive_field": "receptive_fields",
+    "unit_gradient": "receptive_fields",
+    "unit_receptive_field": "receptive_fields",
     "ThroughputCallback": "speed",
     "images_per_second": "speed",
     "measure_training_throughput": "speed",
@@ -78,16 +81,4 @@ _HOMES = {
 }
 
 __all__ = sorted(_HOMES)
-
-
-def __getattr__(name: str):
-    """Load the submodule that defines `name` on first use (PEP 562)."""
-    if name not in _HOMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{_HOMES[name]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*__all__, *globals()])
+__getattr__, __dir__ = module_getattr(__name__, _HOMES)
