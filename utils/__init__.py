@@ -32,7 +32,8 @@ own role and the roles to its left, and lectures (`notebooks/`) never import `ut
     course/notebook <- measure <- data <- networks <- training <- checks <- tooling
                        measure <- plots
 
-so checks never draw, plots never train, and nothing a learner installs needs the tooling.
+plots are imported only by notebooks and tooling: checks never draw, plots never train, and
+nothing a learner installs needs the tooling.
 """
 
 __version__ = "0.1.0"
