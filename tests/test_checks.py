@@ -168,6 +168,37 @@ def test_compare_reports_none_shape_dtype_then_values():
     assert compare("f", "a case", want.copy(), want, dtype=np.float32) == 0.0
 
 
+def test_call_for_array_reports_none_then_shape_then_dtype_with_the_hints():
+    from utils.checks.core import call_for_array, expect_array
+
+    def f(value):
+        return value
+
+    kw = {"name": "f", "case": "a case", "shape": (2, 3), "dtype": np.float32}
+    for got, message in [
+        (None, "returned None on the case a case: did you forget `return`"),
+        (np.ones((3, 2), np.float32), r"expected: w of shape \(2, 3\)\n.*got:      shape \(3, 2\)"),
+        (np.ones((2, 3)), r"expected: dtype float32\n.*got:      dtype float64\n.*hint: keep it"),
+    ]:
+        with pytest.raises(CheckFailed, match=message):
+            call_for_array(f, got, what="w", dtype_hint="keep it", **kw)
+    ok = np.ones((2, 3), np.float32)
+    np.testing.assert_array_equal(call_for_array(f, ok, **kw), ok)
+    assert expect_array([1, 2], name="f", case="c").shape == (2,)  # nothing to check but None
+
+
+def test_model_of_wraps_a_block_and_rejects_none_and_non_tensors():
+    def block(x, filters, activation=None):
+        return keras.layers.Dense(filters, activation=activation)(x)
+
+    model = structure.model_of(block, (5,), 3, case="c", activation="relu")
+    assert isinstance(model, keras.Model) and tuple(model.output.shape) == (None, 3)
+    with pytest.raises(CheckFailed, match="`nothing` returned None on the case c"):
+        structure.model_of(lambda x: None, (5,), name="nothing", case="c")
+    with pytest.raises(CheckFailed, match="KerasTensor"):
+        structure.model_of(lambda x: 3, (5,), name="three", case="c")
+
+
 def test_a_keras_loss_mismatch_comes_back_with_a_course_hint():
     from utils.checks import call
 

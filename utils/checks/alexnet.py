@@ -17,6 +17,7 @@ from collections.abc import Callable
 import numpy as np
 
 from utils.checks.core import CheckFailed, call, calls_to, fail, passed
+from utils.checks.structure import model_of
 
 #: The lab's target: AlexNet as in the paper (two GPU paths as grouped convolutions) at
 #: 227x227, in the lecture notes' order CONV1, POOL1, NORM1, ..., FC8.
@@ -44,13 +45,10 @@ ALEXNET_TABLE = [
 
 def _built_layer(layer, input_shape):
     """Build `layer` on a symbolic input of `input_shape` (no batch); weights are not drawn."""
-    import keras
-
     from utils.measure.tables import without_weights
 
     with without_weights():
-        inp = keras.Input(input_shape)
-        keras.Model(inp, layer(inp))
+        model_of(layer, input_shape)
     return layer
 
 

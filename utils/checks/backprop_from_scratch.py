@@ -18,8 +18,8 @@ import numpy as np
 
 from utils.checks.core import (
     CheckFailed,
-    as_array,
     call,
+    expect_array,
     fail,
     likely_cause,
     passed,
@@ -50,9 +50,7 @@ def _tape_gradients(forward, inputs: list[np.ndarray], dout: np.ndarray) -> list
 
 def _compare(name, case, what, got, want, tol, hint="") -> float:
     """Shape and relative-error comparison of one gradient; returns the error."""
-    got = as_array(got, name, case)
-    if got.shape != want.shape:
-        raise fail(name, case, f"{what} of shape {want.shape}", f"shape {got.shape}", hint)
+    got = expect_array(got, name=name, case=case, shape=want.shape, what=what, shape_hint=hint)
     err = rel_error(got, want)
     if not err < tol:  # also catches nan
         cause = likely_cause(got, want, spatial=False) if np.all(np.isfinite(got)) else ""

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from utils.checks.convolution import _keras_conv2d, _reference_conv2d, conv2d_cases
-from utils.checks.core import CheckFailed, as_array, call, fail, passed, rel_error
+from utils.checks.core import CheckFailed, call, call_for_array, fail, passed, rel_error
 
 
 def _patches(x, kh, kw, stride, padding):
@@ -70,24 +70,21 @@ def check_im2col(im2col: Callable, n_cases: int = 12, seed: int = 0) -> None:
         case = f"x {x.shape} {x.dtype}, kh={kh}, kw={kw}, stride={stride}, padding={pad}"
         oh, ow = _out_size(x.shape[0], kh, stride, pad), _out_size(x.shape[1], kw, stride, pad)
         want = _patches(x, kh, kw, stride, pad)
-        got = as_array(call(im2col, x.copy(), kh, kw, stride, pad, case=case), name, case)
-        if got.shape != want.shape:
-            raise fail(
-                name,
-                case,
-                f"shape {want.shape}",
-                f"shape {got.shape}",
-                f"one row per output position (OH * OW = {oh} * {ow}), "
-                f"one column per kernel weight (KH * KW * C = {kh} * {kw} * {x.shape[2]}).",
-            )
-        if x.dtype == np.float32 and got.dtype != np.float32:
-            raise fail(
-                name,
-                case,
-                "dtype float32",
-                f"dtype {got.dtype}",
-                "keep x's dtype: float64 doubles the memory and halves the GEMM's speed.",
-            )
+        got = call_for_array(
+            im2col,
+            x.copy(),
+            kh,
+            kw,
+            stride,
+            pad,
+            name=name,
+            case=case,
+            shape=want.shape,
+            dtype=np.float32 if x.dtype == np.float32 else None,
+            shape_hint=f"one row per output position (OH * OW = {oh} * {ow}), "
+            f"one column per kernel weight (KH * KW * C = {kh} * {kw} * {x.shape[2]}).",
+            dtype_hint="keep x's dtype: float64 doubles the memory and halves the GEMM's speed.",
+        )
         bad = np.flatnonzero(~np.isclose(got, want, rtol=1e-6, atol=1e-6).all(axis=1))
         if bad.size:
             r = int(bad[0])
@@ -175,26 +172,22 @@ def check_conv2d_gemm(conv2d_gemm: Callable, n_cases: int = 16, seed: int = 0) -
     for x, w, b, stride, pad in cases:
         case = f"x {x.shape} {x.dtype}, w {w.shape}, stride={stride}, padding={pad}"
         want = _reference_conv2d(x.astype(np.float64), w.astype(np.float64), b, stride, pad)
-        got = as_array(
-            call(conv2d_gemm, x.copy(), w.copy(), b.copy(), stride, pad, case=case), name, case
+        got = call_for_array(
+            conv2d_gemm,
+            x.copy(),
+            w.copy(),
+            b.copy(),
+            stride,
+            pad,
+            name=name,
+            case=case,
+            shape=want.shape,
+            dtype=np.float32 if x.dtype == np.float32 else None,
+            shape_hint="reshape the (OH * OW, F) product to (OH, OW, F), "
+            "OH = (H + 2 * padding - KH) // stride + 1.",
+            dtype_hint="keep float32 (float64 halves the GEMM's speed): check im2col and any "
+            "np.zeros.",
         )
-        if got.shape != want.shape:
-            raise fail(
-                name,
-                case,
-                f"shape {want.shape}",
-                f"shape {got.shape}",
-                "reshape the (OH * OW, F) product to (OH, OW, F), "
-                "OH = (H + 2 * padding - KH) // stride + 1.",
-            )
-        if x.dtype == np.float32 and got.dtype != np.float32:
-            raise fail(
-                name,
-                case,
-                "dtype float32",
-                f"dtype {got.dtype}",
-                "keep float32 (float64 halves the GEMM's speed): check im2col and any np.zeros.",
-            )
         if x.dtype == np.float32:  # float32 rounding: compare with the size of the output
             err, tol = float(np.abs(got - want).max() / np.abs(want).max()), 1e-4
         else:

@@ -1,10 +1,11 @@
 """The harness every lab check uses: calling learner code, reporting, comparing.
 
 A topic module's `check_*` function uses these to call the learner's function (`call`), to
-compare what came back with a reference (`compare`: None? -> shape -> dtype -> values, with the
-likely cause named when the difference has a recognisable pattern), to report a pass (`passed`)
-or the first failing case (`fail` -> `CheckFailed`), and to measure arrays (`rel_error`,
-CS231n's relative error).
+check that what came back is an array of the expected shape and dtype (`expect_array`, or
+`call_for_array` for both steps), to compare it with a reference (`compare`: None? -> shape ->
+dtype -> values, with the likely cause named when the difference has a recognisable pattern),
+to report a pass (`passed`) or the first failing case (`fail` -> `CheckFailed`), and to
+measure arrays (`rel_error`, CS231n's relative error).
 """
 
 from __future__ import annotations
@@ -113,6 +114,56 @@ def as_array(value: Any, name: str, case: str) -> np.ndarray:
     return np.asarray(value)
 
 
+def expect_array(
+    got: Any,
+    *,
+    name: str,
+    case: str,
+    shape: tuple | None = None,
+    dtype: Any = None,
+    what: str = "",
+    shape_hint: str = "",
+    dtype_hint: str = "",
+) -> np.ndarray:
+    """`got` as an array, checked in the order None? -> shape -> dtype (each only if given).
+
+    shape: the shape `got` must have, e.g. the reference's `want.shape`; dtype: the dtype it
+    must have; what: names the expected array in the message ("w" -> "w of shape (3, 4)").
+    Raises CheckFailed on the first difference, with `shape_hint` or `dtype_hint`.
+    """
+    got = as_array(got, name, case)
+    if shape is not None and got.shape != tuple(shape):
+        expected = f"{what + ' of ' if what else ''}shape {tuple(shape)}"
+        raise fail(name, case, expected, f"shape {got.shape}", shape_hint)
+    if dtype is not None and got.dtype != np.dtype(dtype):
+        raise fail(name, case, f"dtype {np.dtype(dtype)}", f"dtype {got.dtype}", dtype_hint)
+    return got
+
+
+def call_for_array(
+    fn: Callable,
+    *args,
+    name: str,
+    case: str,
+    shape: tuple | None = None,
+    dtype: Any = None,
+    what: str = "",
+    shape_hint: str = "",
+    dtype_hint: str = "",
+) -> np.ndarray:
+    """The learner's fn(*args) through `call`, its result checked by `expect_array`."""
+    return expect_array(
+        call(fn, *args, case=case),
+        name=name,
+        case=case,
+        shape=shape,
+        dtype=dtype,
+        what=what,
+        shape_hint=shape_hint,
+        dtype_hint=dtype_hint,
+    )
+
+
 def rounded_alike(want: Any, got: Any, decimals: int = 3, most: int = 8) -> tuple[str, str]:
     """Both values printed with the same number of decimals, the fewest from `decimals` on at
     which they differ (so two different values never print the same, and equal ones do)."""
@@ -198,12 +249,10 @@ def compare(
     both (for instance the first channel). Returns the measured error (not to be printed by a
     passing check: it varies between CPUs). Raises CheckFailed naming the first difference.
     """
-    got = as_array(got, name, case)
     want = np.asarray(want)
-    if got.shape != want.shape:
-        raise fail(name, case, f"shape {want.shape}", f"shape {got.shape}", shape_hint)
-    if dtype is not None and got.dtype != np.dtype(dtype):
-        raise fail(name, case, f"dtype {np.dtype(dtype)}", f"dtype {got.dtype}", "")
+    got = expect_array(
+        got, name=name, case=case, shape=want.shape, dtype=dtype, shape_hint=shape_hint
+    )
     if not (np.issubdtype(got.dtype, np.number) or got.dtype == np.bool_):
         raise fail(name, case, "numbers", f"dtype {got.dtype}", "return a NumPy array of numbers")
     err = scaled_error(got, want) if error == "scaled" else rel_error(got, want)

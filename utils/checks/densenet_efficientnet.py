@@ -22,7 +22,7 @@ from collections.abc import Callable
 import numpy as np
 
 from utils.checks.core import CheckFailed, call, fail, passed
-from utils.checks.structure import check_nonlinear
+from utils.checks.structure import check_nonlinear, model_of
 from utils.measure.published import KERAS_EFFICIENTNET
 
 #: The paper's constants (Tan & Le, 2019): depth alpha, width beta, resolution gamma.
@@ -35,25 +35,6 @@ def dense_layer_params(c_in: int, growth_rate: int) -> int:
     layer holds 4 numbers per channel (gamma, beta, moving mean, moving variance)."""
     k = growth_rate
     return 4 * c_in + c_in * 4 * k + 4 * 4 * k + 3 * 3 * 4 * k * k
-
-
-def _keras_model(fn: Callable, name: str, case: str, in_shape: tuple, *args, **kwargs):
-    """Call the learner's layer-building `fn` on a keras.Input and wrap the result in a Model."""
-    import keras
-
-    inp = keras.Input(in_shape)
-    out = call(fn, inp, *args, case=case, **kwargs)
-    if out is None:
-        raise CheckFailed(f"`{name}` returned None on the case {case}: did you forget `return`?")
-    if not isinstance(out, keras.KerasTensor):
-        raise fail(
-            name,
-            case,
-            "the output tensor of the layers you applied (a KerasTensor)",
-            type(out).__name__,
-            "build with the functional API: `y = keras.layers.Something(...)(x)`; return y.",
-        )
-    return inp, keras.Model(inp, out)
 
 
 def _layers_of(model, cls_name: str) -> list:
@@ -86,7 +67,7 @@ def check_dense_block(dense_block: Callable, n_cases: int = 4, seed: int = 0) ->
     rng = np.random.default_rng(seed + 100)
     for h, w, c_in, n_layers, k in dense_block_cases(n_cases, seed):
         case = f"input (batch, {h}, {w}, {c_in}), n_layers={n_layers}, growth_rate={k}"
-        _, model = _keras_model(dense_block, name, case, (h, w, c_in), n_layers, k)
+        model = model_of(dense_block, (h, w, c_in), n_layers, k, name=name, case=case)
         bns = _layers_of(model, "BatchNormalization")
         check_nonlinear(model, bns, name, case, "every batch normalisation (BN -> ReLU -> conv)")
         want_shape = (h, w, c_in + n_layers * k)
@@ -169,7 +150,7 @@ def check_transition_layer(transition_layer: Callable, n_cases: int = 4, seed: i
         case = f"input (batch, {h}, {w}, {c}), " + (
             "compression left at its default" if theta is None else f"compression={theta}"
         )
-        _, model = _keras_model(transition_layer, name, case, (h, w, c), **kwargs)
+        model = model_of(transition_layer, (h, w, c), name=name, case=case, **kwargs)
         bns = _layers_of(model, "BatchNormalization")
         check_nonlinear(model, bns, name, case, "the batch normalisation (BN -> ReLU -> conv)")
         c_out = int(c * theta_used)

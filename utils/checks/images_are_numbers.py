@@ -12,7 +12,14 @@ from collections.abc import Callable
 
 import numpy as np
 
-from utils.checks.core import CheckFailed, as_array, call, fail, passed
+from utils.checks.core import (
+    CheckFailed,
+    call,
+    call_for_array,
+    expect_array,
+    fail,
+    passed,
+)
 
 #: Bundled photos the loading check asks for: grayscale and colour ones.
 GRAY_PHOTOS = ("camera", "coins", "brick")
@@ -46,19 +53,16 @@ def check_load_as_float(load_as_float: Callable, n_cases: int = 4, seed: int = 0
         want = util.img_as_float32(getattr(data, photo)())
         if want.ndim == 2:
             want = want[..., None]
-        got = as_array(call(load_as_float, photo, case=case), name, case)
-        if got.shape != want.shape:
-            raise fail(
-                name,
-                case,
-                f"shape {want.shape}",
-                f"shape {got.shape}",
-                "always (H, W, C): give a grayscale (H, W) photo a channel axis of size 1.",
-            )
-        if got.dtype != np.float32:
-            raise fail(
-                name, case, "dtype float32", f"dtype {got.dtype}", "use .astype(np.float32)."
-            )
+        got = call_for_array(
+            load_as_float,
+            photo,
+            name=name,
+            case=case,
+            shape=want.shape,
+            dtype=np.float32,
+            shape_hint="always (H, W, C): give a grayscale (H, W) photo a channel axis of size 1.",
+            dtype_hint="use .astype(np.float32).",
+        )
         err = float(np.abs(got - want).max())
         if err > 1e-6:
             hint = "divide by 255, the largest value a uint8 can hold (not by the photo's max)."
@@ -106,15 +110,15 @@ def check_split_channels(split_channels: Callable, n_cases: int = 8, seed: int =
                 "one array per channel; the channels are the LAST axis of (H, W, C).",
             )
         for c, (g, w) in enumerate(zip(got, want, strict=True)):
-            g = np.asarray(g)
-            if g.shape != w.shape:
-                raise fail(
-                    name,
-                    f"{case}, channel {c}",
-                    f"shape {w.shape}",
-                    f"shape {g.shape}",
-                    "each channel is a 2-D (H, W) matrix, without a channel axis of size 1.",
-                )
+            g = expect_array(
+                g,
+                name=name,
+                case=f"{case}, channel {c}",
+                shape=w.shape,
+                dtype=img.dtype,
+                shape_hint="each channel is a 2-D (H, W) matrix, without a channel axis of size 1.",
+                dtype_hint="keep the values as they are.",
+            )
             if not np.array_equal(g, w):
                 raise fail(
                     name,
@@ -122,14 +126,6 @@ def check_split_channels(split_channels: Callable, n_cases: int = 8, seed: int =
                     w,
                     g,
                     "channel 0 is red, 1 green, 2 blue (3 alpha), in that order.",
-                )
-            if g.dtype != img.dtype:
-                raise fail(
-                    name,
-                    case,
-                    f"dtype {img.dtype}",
-                    f"dtype {g.dtype}",
-                    "keep the values as they are.",
                 )
     passed(f"`{name}` splits {n_cases} RGB/RGBA images exactly as Pillow's Image.split() does.")
 
@@ -149,15 +145,14 @@ def check_rgb_to_gray(rgb_to_gray: Callable, n_cases: int = 8, seed: int = 0) ->
     cases.append(("the chelsea photo (300, 451, 3)", data.chelsea()))
     for case, img in cases:
         want = color.rgb2gray(img)
-        got = as_array(call(rgb_to_gray, img.copy(), case=case), name, case)
-        if got.shape != want.shape:
-            raise fail(
-                name,
-                case,
-                f"shape {want.shape}",
-                f"shape {got.shape}",
-                "one value per pixel: (H, W).",
-            )
+        got = call_for_array(
+            rgb_to_gray,
+            img.copy(),
+            name=name,
+            case=case,
+            shape=want.shape,
+            shape_hint="one value per pixel: (H, W).",
+        )
         err = float(np.abs(got.astype(np.float64) - want).max())
         if err > 1e-5:
             hint = "a weighted sum 0.2125 R + 0.7154 G + 0.0721 B of values scaled to [0, 1]."
@@ -244,15 +239,16 @@ def check_shift(shift: Callable, n_cases: int = 10, seed: int = 0) -> None:
         case = f"image {img.shape}, dy={dy}, dx={dx}"
         offset = (dy, dx) + (0,) * (img.ndim - 2)
         want = ndimage.shift(img, offset, order=0, mode="constant", cval=0)
-        got = as_array(call(shift, img.copy(), dy, dx, case=case), name, case)
-        if got.shape != want.shape:
-            raise fail(
-                name,
-                case,
-                f"shape {want.shape}",
-                f"shape {got.shape}",
-                "the shape must not change.",
-            )
+        got = call_for_array(
+            shift,
+            img.copy(),
+            dy,
+            dx,
+            name=name,
+            case=case,
+            shape=want.shape,
+            shape_hint="the shape must not change.",
+        )
         if not np.array_equal(got, want):
             hint = "positive dy moves the content down, positive dx moves it right."
             if np.array_equal(got, np.roll(img, (dy, dx), axis=(0, 1))):

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from utils.checks.core import as_array, call, compare, fail, passed
+from utils.checks.core import call_for_array, compare, fail, passed
 
 
 def _scaled_reference(x: np.ndarray) -> np.ndarray:
@@ -19,17 +19,15 @@ def check_preprocess(preprocess: Callable, seed: int = 3) -> None:
     rng = np.random.default_rng(seed)
     x = rng.integers(0, 256, size=(7, 28, 28), dtype=np.uint8)
     case = "x uint8 (7, 28, 28)"
-    got = as_array(call(preprocess, x.copy(), case=case), "preprocess", case)
-    if got.shape != (7, 28, 28, 1):
-        raise fail(
-            "preprocess",
-            case,
-            "shape (7, 28, 28, 1)",
-            f"shape {got.shape}",
-            "Keras's Conv2D wants a channel axis, last (height, width, channels)",
-        )
-    if got.dtype != np.float32:
-        raise fail("preprocess", case, "dtype float32", f"dtype {got.dtype}", "")
+    got = call_for_array(
+        preprocess,
+        x.copy(),
+        name="preprocess",
+        case=case,
+        shape=(7, 28, 28, 1),
+        dtype=np.float32,
+        shape_hint="Keras's Conv2D wants a channel axis, last (height, width, channels)",
+    )
     lo, hi = float(got.min()), float(got.max())
     if hi > 1.0 + 1e-6 or lo < -1e-6:
         raise fail(

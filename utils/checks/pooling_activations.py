@@ -15,7 +15,15 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from utils.checks.core import as_array, call, compare, fail, passed, rel_error, rounded_alike
+from utils.checks.core import (
+    call,
+    call_for_array,
+    compare,
+    fail,
+    passed,
+    rel_error,
+    rounded_alike,
+)
 
 #: The worked example used for pooling (a 4x4 single-channel map, 2x2 windows, stride 2).
 EXAMPLE_4X4 = np.array(
@@ -198,9 +206,14 @@ def check_activation_grads(
             alpha = int(rng.integers(3, 77)) / 256
             case = f"x of shape {x.shape}" + (f", alpha={alpha}" if kind == "leaky_relu" else "")
             args = (x.copy(), alpha) if kind == "leaky_relu" else (x.copy(),)
-            got = as_array(call(fn, *args, case=case), name, case)
-            if got.shape != x.shape:
-                raise fail(name, case, f"shape {x.shape} (elementwise)", f"shape {got.shape}")
+            got = call_for_array(
+                fn,
+                *args,
+                name=name,
+                case=case,
+                shape=x.shape,
+                shape_hint="the derivative is elementwise: one value per value of x, same shape.",
+            )
             tape = _tape_grad(kind, x, alpha)
             num = _numeric_grad(kind, x, alpha)
             # at exactly 0 the numeric difference straddles the kink: only the tape counts there

@@ -22,16 +22,7 @@ from collections.abc import Callable
 import numpy as np
 
 from utils.checks.core import CheckFailed, call, fail, passed
-
-
-def _build(fn: Callable, name: str, shape: tuple, args: tuple, kwargs: dict, case: str):
-    import keras
-
-    inp = keras.Input(shape)
-    out = call(fn, inp, *args, case=case, **kwargs)
-    if out is None:
-        raise CheckFailed(f"`{name}` returned None on the case {case}: return the output tensor.")
-    return keras.Model(inp, out)
+from utils.checks.structure import model_of
 
 
 def _layers(model, cls_name: str) -> list:
@@ -124,7 +115,7 @@ def check_identity_block(identity_block: Callable, seed: int = 0, n_cases: int =
     for h, w, c in _block_cases(n_cases, seed):
         case = f"x of shape (None, {h}, {w}, {c})"
         with without_weights():
-            model = _build(identity_block, name, (h, w, c), (), {}, case)
+            model = model_of(identity_block, (h, w, c), name=name, case=case)
         want = 2 * 9 * c * c + 2 * 4 * c
         _check_structure(model, name, case, (h, w, c), want, [((3, 3, c, c), (1, 1), False)] * 2)
         add = _layers(model, "Add")[0]
@@ -138,12 +129,12 @@ def check_identity_block(identity_block: Callable, seed: int = 0, n_cases: int =
     rng = np.random.default_rng(seed + 1)
     h, w, c = 6, 5, int(rng.integers(3, 9))
     case = f"x of shape (None, {h}, {w}, {c}), zero_init=True"
-    model = _build(identity_block, name, (h, w, c), (), {"zero_init": True}, case)
+    model = model_of(identity_block, (h, w, c), name=name, case=case, zero_init=True)
     _check_zero_gamma(model, name, case)
     x = rng.standard_normal((3, h, w, c)).astype("float32")
     x_pos = np.maximum(x, 0)
     case = f"x of shape (3, {h}, {w}, {c}), zero_init=True"
-    model = _build(identity_block, name, (h, w, c), (), {"zero_init": True}, case)
+    model = model_of(identity_block, (h, w, c), name=name, case=case, zero_init=True)
     for training in (False, True):
         for inp, want, what in (
             (x_pos, x_pos, "x (x >= 0: the block is the identity)"),
@@ -160,7 +151,7 @@ def check_identity_block(identity_block: Callable, seed: int = 0, n_cases: int =
                     "gamma_initializer='zeros' on the LAST batch norm only; add x; then ReLU",
                 )
     case = f"x of shape (3, {h}, {w}, {c}), zero_init=False"
-    model = _build(identity_block, name, (h, w, c), (), {}, case)
+    model = model_of(identity_block, (h, w, c), name=name, case=case)
     got = _run(model, x_pos, False)
     if got.min() < 0 or np.allclose(got, x_pos, atol=1e-3):
         raise fail(
@@ -187,7 +178,7 @@ def check_projection_block(projection_block: Callable, seed: int = 0, n_cases: i
         f, s = int(rng.integers(1, 17)), int(rng.integers(1, 3))
         case = f"x of shape (None, {h}, {w}, {c}), filters={f}, stride={s}"
         with without_weights():
-            model = _build(projection_block, name, (h, w, c), (f,), {"stride": s}, case)
+            model = model_of(projection_block, (h, w, c), f, name=name, case=case, stride=s)
         want_shape = (-(-h // s), -(-w // s), f)
         want = 9 * c * f + 9 * f * f + c * f + 3 * 4 * f
         convs = [
@@ -201,7 +192,7 @@ def check_projection_block(projection_block: Callable, seed: int = 0, n_cases: i
 
     h, w, c, f, s = 7, 8, 5, 6, 2
     case = f"x of shape (2, {h}, {w}, {c}), filters={f}, stride={s}, zero_init=True"
-    model = _build(projection_block, name, (h, w, c), (f,), {"stride": s, "zero_init": True}, case)
+    model = model_of(projection_block, (h, w, c), f, name=name, case=case, stride=s, zero_init=True)
     _check_zero_gamma(model, name, case)
     proj = [cv for cv in _layers(model, "Conv2D") if tuple(cv.kernel.shape[:2]) == (1, 1)][0]
     bns = [bn for bn in _layers(model, "BatchNormalization") if proj in parents(bn)]

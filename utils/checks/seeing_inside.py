@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from utils.checks.core import as_array, call, fail, passed
+from utils.checks.core import as_array, call, call_for_array, expect_array, fail, passed
 
 
 def random_model(seed: int, size: int = 12, channels: int = 3, classes: int = 4):
@@ -82,15 +82,13 @@ def check_feature_maps(feature_maps: Callable, seed: int = 0, n: int = 3) -> Non
             raise fail("feature_maps", case, f"a dict with keys {sorted(names)}", keys)
         ref = _reference_maps(model, image, names)
         for name in names:
-            g = as_array(got[name], "feature_maps", case)
-            if g.shape != ref[name].shape:
-                raise fail(
-                    "feature_maps",
-                    case + f" layer {name!r}",
-                    f"shape {ref[name].shape}",
-                    f"shape {g.shape}",
-                    "one image in, so drop the batch axis: (H', W', C')",
-                )
+            g = expect_array(
+                got[name],
+                name="feature_maps",
+                case=case + f" layer {name!r}",
+                shape=ref[name].shape,
+                shape_hint="one image in, so drop the batch axis: (H', W', C')",
+            )
             if not np.allclose(g, ref[name], atol=1e-4, rtol=1e-4):
                 err = float(np.max(np.abs(g - ref[name])))
                 raise fail(
@@ -113,16 +111,18 @@ def check_grad_cam(grad_cam: Callable, seed: int = 0, n: int = 4) -> None:
         layer = ["conv_a", "conv_b", "conv_c"][i % 3]
         cls = int(rng.integers(0, 4))
         case = f"#{i}: image {image.shape}, class_index={cls}, layer_name={layer!r}"
-        got = as_array(call(grad_cam, model, image, cls, layer, case=case), "grad_cam", case)
         ref = _reference_cam(model, image, cls, layer)
-        if got.shape != ref.shape:
-            raise fail(
-                "grad_cam",
-                case,
-                f"shape {ref.shape}",
-                f"shape {got.shape}",
-                "the heatmap has the layer's spatial size (H', W'): sum the channels away",
-            )
+        got = call_for_array(
+            grad_cam,
+            model,
+            image,
+            cls,
+            layer,
+            name="grad_cam",
+            case=case,
+            shape=ref.shape,
+            shape_hint="the heatmap has the layer's spatial size (H', W'): sum the channels away",
+        )
         if np.nanmin(got) < -1e-6 or np.isnan(got).any():
             raise fail("grad_cam", case, "values >= 0 (ReLU)", f"min {np.nanmin(got):.3g}")
         if ref.max() > 0 and abs(float(got.max()) - 1.0) > 1e-4:

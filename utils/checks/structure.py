@@ -1,6 +1,7 @@
-"""Checks on whole Keras models: layer-by-layer comparison with a target summary, and the
-nonlinearities a model applies (an activation forgotten leaves a model that still has the
-right shapes and parameters, and collapses stacked layers into one linear map)."""
+"""Checks on whole Keras models: wrapping a learner's block in a model (`model_of`),
+layer-by-layer comparison with a target summary, and the nonlinearities a model applies (an
+activation forgotten leaves a model that still has the right shapes and parameters, and
+collapses stacked layers into one linear map)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,31 @@ PASS_THROUGH = ("BatchNormalization", "Dropout", "SpatialDropout2D", "Flatten", 
 
 #: Layers whose only job is a nonlinearity.
 ACTIVATION_LAYERS = ("Activation", "ReLU", "LeakyReLU", "ELU", "PReLU", "Softmax")
+
+
+def model_of(block: Callable, input_shape: tuple, *args, name: str = "", case: str = "", **kwargs):
+    """keras.Model(x, block(x, *args, **kwargs)) for x = keras.Input(input_shape) (no batch
+    axis), the learner's `block` run through `call`; CheckFailed if it returns None or anything
+    else than a tensor. `name` defaults to the block's `__name__`."""
+    import keras
+
+    name = name or getattr(block, "__name__", "your function")
+    inp = keras.Input(input_shape)
+    out = call(block, inp, *args, case=case, **kwargs)
+    if out is None:
+        raise CheckFailed(
+            f"`{name}` returned None on the case {case}: did you forget `return`? "
+            "Return the output tensor."
+        )
+    if not isinstance(out, keras.KerasTensor):
+        raise fail(
+            name,
+            case,
+            "the output tensor of the layers you applied (a KerasTensor)",
+            type(out).__name__,
+            "build with the functional API: `y = keras.layers.Something(...)(x)`; return y.",
+        )
+    return keras.Model(inp, out)
 
 
 def activation_name(layer) -> str | None:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from utils.checks.core import CheckFailed, as_array, call, fail, passed
+from utils.checks.core import CheckFailed, call, expect_array, fail, passed
 
 # ---------------------------------------------------------------------------------------------
 # Optimizer update rules, against keras.optimizers
@@ -45,9 +45,9 @@ def _compare_trajectories(name, case, want, got_fn, tol, hint):
     """got_fn(t) -> weights after step t (1-based); compare with want[t - 1]; worst abs error."""
     worst = 0.0
     for t, w_keras in enumerate(want, start=1):
-        w = as_array(got_fn(t), name, f"{case}, step {t}")
-        if w.shape != w_keras.shape:
-            raise fail(name, f"{case}, step {t}", f"w of shape {w_keras.shape}", f"shape {w.shape}")
+        w = expect_array(
+            got_fn(t), name=name, case=f"{case}, step {t}", shape=w_keras.shape, what="w"
+        )
         err = float(np.abs(w - w_keras).max())
         if not np.all(np.isfinite(w)) or err > tol:
             raise fail(
@@ -176,15 +176,13 @@ def _positive_images(rng, n, h, w, c):
 def _call_array(fn, name, x, *args, case):
     """Call fn on a copy of x; check that x itself was not modified and the shape is kept."""
     x_in = x.copy()
-    y = as_array(call(fn, x_in, *args, case=case), name, case)
+    y = call(fn, x_in, *args, case=case)
     if not np.array_equal(x_in, x):
         raise CheckFailed(
             f"`{name}` changed its input array in place on the case {case}: "
             "work on a copy (e.g. multiply into a new array) and return it."
         )
-    if y.shape != x.shape:
-        raise fail(name, case, f"an array of shape {x.shape}", f"shape {y.shape}")
-    return y.astype(np.float64)
+    return expect_array(y, name=name, case=case, shape=x.shape, what="an array").astype(np.float64)
 
 
 def check_spatial_dropout(spatial_dropout: Callable, n_cases: int = 4, seed: int = 0) -> None:

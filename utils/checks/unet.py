@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from utils.checks.core import as_array, call, fail, passed, rel_error, rounded_alike
+from utils.checks.core import as_array, call, expect_array, fail, passed, rel_error, rounded_alike
 from utils.checks.structure import check_nonlinear
 from utils.measure.tables import unet_param_count
 
@@ -49,16 +49,14 @@ def check_unet(unet: Callable, seed: int = 0, n_cases: int = 3):
                 name, case, "a keras.Model", type(model).__name__, "did you forget `return`?"
             )
         x = rng.uniform(0, 1, size=(2, *shape)).astype("float32")
-        y = keras.ops.convert_to_numpy(model(x))
-        want_shape = (2, shape[0], shape[1], n_classes)
-        if y.shape != want_shape:
-            raise fail(
-                name,
-                case,
-                f"output shape {want_shape}",
-                f"{y.shape}",
-                "the output keeps the input's height and width, with n_classes channels",
-            )
+        y = expect_array(
+            keras.ops.convert_to_numpy(model(x)),
+            name=name,
+            case=case,
+            shape=(2, shape[0], shape[1], n_classes),
+            what="an output",
+            shape_hint="the output keeps the input's height and width, with n_classes channels",
+        )
         if rel_error(y.sum(-1), np.ones(y.shape[:-1])) > 1e-4 or y.min() < 0:
             raise fail(
                 name,

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from utils.checks.core import as_array, call, fail, passed, rel_error
+from utils.checks.core import as_array, call, call_for_array, fail, passed, rel_error
 
 
 def check_conv_matrix(conv_matrix: Callable, n_cases: int = 12, seed: int = 0) -> None:
@@ -26,16 +26,16 @@ def check_conv_matrix(conv_matrix: Callable, n_cases: int = 12, seed: int = 0) -
         h, w = int(rng.integers(kh, 7)), int(rng.integers(kw, 7))
         kernel, x = rng.standard_normal((kh, kw)), rng.standard_normal((h, w))
         case = f"kernel {kernel.shape}, input {(h, w)}"
-        c = as_array(call(conv_matrix, kernel.copy(), (h, w), case=case), "conv_matrix", case)
         want = correlate2d(x, kernel, mode="valid")
-        if c.shape != (want.size, x.size):
-            raise fail(
-                "conv_matrix",
-                case,
-                f"shape {(want.size, x.size)}",
-                f"shape {c.shape}",
-                "one row per output pixel, one column per input pixel.",
-            )
+        c = call_for_array(
+            conv_matrix,
+            kernel.copy(),
+            (h, w),
+            name="conv_matrix",
+            case=case,
+            shape=(want.size, x.size),
+            shape_hint="one row per output pixel, one column per input pixel.",
+        )
         if rel_error(c @ x.ravel(), want.ravel()) > 1e-9:
             raise fail(
                 "conv_matrix",
@@ -73,15 +73,18 @@ def check_transposed_conv2d(transposed_conv2d: Callable, n_cases: int = 12, seed
         w = rng.standard_normal((k, k, c_out, c_in))
         case = f"x {x.shape}, w {w.shape}, stride={stride}, padding={padding!r}"
         want = _keras_transpose(x, w, stride, padding)
-        got = as_array(
-            call(transposed_conv2d, x.copy(), w.copy(), stride, padding, case=case), name, case
+        got = call_for_array(
+            transposed_conv2d,
+            x.copy(),
+            w.copy(),
+            stride,
+            padding,
+            name=name,
+            case=case,
+            shape=want.shape,
+            shape_hint="valid: (H - 1) * stride + KH; same: H * stride, the valid result cropped "
+            "by KH - stride rows, (KH - stride) // 2 of them at the top.",
         )
-        if got.shape != want.shape:
-            hint = (
-                "valid: (H - 1) * stride + KH; same: H * stride, the valid result cropped "
-                "by KH - stride rows, (KH - stride) // 2 of them at the top."
-            )
-            raise fail(name, case, f"shape {want.shape}", f"shape {got.shape}", hint)
         err = float(np.abs(got - want).max() / max(1e-8, np.abs(want).max()))
         if err > 1e-5:
             raise fail(

@@ -17,6 +17,7 @@ from collections.abc import Callable
 import numpy as np
 
 from utils.checks.core import CheckFailed, call, calls_to, fail, passed
+from utils.checks.structure import activation_name, model_of
 
 #: The configurations of the VGG paper (Simonyan & Zisserman 2014, table 1, A, B, D, E):
 #: one (filters, number of 3x3 convolutions) pair per block; each block ends in 2x2 pooling.
@@ -62,11 +63,7 @@ def check_vgg_block(vgg_block: Callable, seed: int = 0, n_cases: int = 6) -> Non
     for h, w, c_in, filters, n_convs in _block_cases(n_cases, seed):
         case = f"x of shape (None, {h}, {w}, {c_in}), filters={filters}, n_convs={n_convs}"
         with without_weights():
-            inp = keras.Input((h, w, c_in))
-            out = call(vgg_block, inp, filters, n_convs, case=case)
-            if out is None:
-                raise CheckFailed(f"`vgg_block` returned None on {case}: return the output tensor.")
-            model = keras.Model(inp, out)
+            model = model_of(vgg_block, (h, w, c_in), filters, n_convs, name="vgg_block", case=case)
         convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
         pools = [layer for layer in model.layers if isinstance(layer, keras.layers.MaxPooling2D)]
         if len(convs) != n_convs:
@@ -104,12 +101,12 @@ def check_vgg_block(vgg_block: Callable, seed: int = 0, n_cases: int = 6) -> Non
         if len(pools) != 1:
             raise fail("vgg_block", case, "exactly one MaxPooling2D, at the end", len(pools))
         want_shape = (h // 2, w // 2, filters)
-        if tuple(out.shape[1:]) != want_shape:
+        if tuple(model.output.shape[1:]) != want_shape:
             raise fail(
                 "vgg_block",
                 case,
                 f"output shape (None, {h // 2}, {w // 2}, {filters}): 2x2 pooling halves the size",
-                tuple(out.shape),
+                tuple(model.output.shape),
             )
     passed(
         f"`vgg_block` stacks n_convs 3x3 ReLU convolutions and halves the size, "
@@ -132,7 +129,6 @@ def _compare(name: str, case: str, model, reference) -> None:
             )
     if len(got) != len(want):
         raise fail(name, f"{case}: number of layers", len(want), len(got))
-    from utils.checks.structure import activation_name
 
     for i, (layer, ref) in enumerate(zip(model.layers, reference.layers, strict=True)):
         have, should = activation_name(layer), activation_name(ref)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from utils.checks.core import CheckFailed, call, fail, passed
+from utils.checks.core import CheckFailed, call, expect_array, fail, passed
 from utils.checks.structure import check_nonlinear
 
 
@@ -75,8 +75,7 @@ def _ids_and_labels(dataset, case, image_size, batch_size):
                 f"image batches (<= {batch_size}, {image_size[0]}, {image_size[1]}, 3)",
                 x.shape,
             )
-        if y.shape != (x.shape[0],):
-            raise fail("make_datasets", case, f"integer labels of shape ({x.shape[0]},)", y.shape)
+        expect_array(y, name="make_datasets", case=case, shape=(x.shape[0],), what="integer labels")
         ids += [int(round(v)) for v in x[:, 0, 0, 0]]
         labels += [int(v) for v in y]
     return ids, labels
@@ -179,9 +178,13 @@ def check_build_classifier(build_classifier: Callable, seed: int = 0) -> None:
         if not isinstance(model, keras.Model):
             raise fail("build_classifier", case, "a keras Model", type(model).__name__)
         x = rng.integers(0, 256, size=(4, *image_size, 3)).astype("float32")
-        p = np.asarray(model(x, training=False))
-        if p.shape != (4, n):
-            raise fail("build_classifier", case, f"outputs of shape (4, {n})", p.shape)
+        p = expect_array(
+            model(x, training=False),
+            name="build_classifier",
+            case=case,
+            shape=(4, n),
+            what="outputs",
+        )
         if np.any(p < 0) or not np.allclose(p.sum(axis=1), 1, atol=1e-4):
             raise fail(
                 "build_classifier",
