@@ -1,4 +1,4 @@
-"""Command line of the course tooling: `python -m utils.tooling {lint,fmt,labs,solutions,grade,release,bench}`."""
+"""Command line of the course tooling: `python -m utils.tooling {lint,fmt,export,labs,solutions,grade,release,bench}`."""
 
 from __future__ import annotations
 
@@ -20,6 +20,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("lint", help="check every notebook against the course's rules")
     sub.add_parser("fmt", help="fix badges and setup cells, normalise notebooks")
+    sub.add_parser(
+        "export", help="regenerate the package's sections saved from lectures (`# @save:` cells)"
+    )
     p_labs = sub.add_parser("labs", help="regenerate labs/ from solutions/")
     p_labs.add_argument("--force", action="store_true", help="overwrite labs holding outputs")
     p_sol = sub.add_parser("solutions", help="execute solutions in smoke and store outputs")
@@ -73,6 +76,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "fmt":
         for rel in rules.fix_all():
             print(f"formatted {rel}")
+        return 0
+    if args.command == "export":
+        from utils.tooling import export
+
+        try:
+            written = export.export_all()
+        except ValueError as err:
+            print(err, file=sys.stderr)
+            return 1
+        for line in written:
+            print(line)
+        if not written:
+            print("export: every generated section is up to date")
         return 0
     if args.command == "labs":
         for line in labs.build_all(force=args.force):

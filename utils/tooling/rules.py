@@ -160,9 +160,11 @@ def lint_all() -> list[str]:
             if folder == "labs":
                 found += check_lab(path, root / "solutions")
             problems += [f"{rel}: {p}" for p in found]
+    from utils.tooling.export import export_problems
     from utils.tooling.layout import layout_problems
 
     problems += layout_problems()
+    problems += export_problems()  # the lectures' `# @save` cells = the package's copies
     lectures = {p.name for p in nbfiles.course_notebooks("notebooks")}
     for path in nbfiles.course_notebooks("solutions"):
         if path.name not in lectures:
