@@ -1,10 +1,13 @@
-"""Training several models on one recipe and measuring their generalisation (unit 06).
+"""Training several models on one recipe and measuring their generalisation (unit 06); the
+architecture lectures' (07-11) fit -> evaluate -> band -> record plumbing.
 
 - `standardise`: Per-image standardisation: uint8 or float (N, H, W, C) -> float32 (N, H, W, C).
 - `Run`: What one training run measured.
 - `train_side_by_side`: Train several Keras classifiers on the same mini-batches, in one loop; measure each.
 - `fit_and_measure`: Train one model with `train_side_by_side` and return its Run (see there).
 - `print_gap_table`: One row per run: train and validation accuracy, gap, and the gap's change vs `baseline`.
+- `LectureRun`: What `train_and_record` measured for one architecture lecture.
+- `train_and_record`: An architecture lecture's training plumbing: fit with a throughput callback, evaluate, check the band, record.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import time
 from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -264,3 +268,98 @@ def print_gap_table(runs: Sequence[Run], baseline: Run | None = None) -> None:
         if baseline:
             row += f" {r.gap - baseline.gap:+11.3f}"
         print(row)
+
+
+@dataclass
+class LectureRun:
+    """What `train_and_record` measured for one architecture lecture.
+
+    history: the `keras.callbacks.History` of `model.fit` (plot it with `plots.plot_history`).
+    test_accuracy: accuracy on the test images (the `accuracy` metric `train_and_record` read).
+    images_per_second: training speed, the fastest epoch after the first
+      (`ThroughputCallback.steady`).
+    scores: every metric `model.evaluate` returned on the test images, by name.
+    path: the record file written (`utils.measure.record`).
+    """
+
+    history: object = field(repr=False)
+    test_accuracy: float
+    images_per_second: float
+    scores: dict = field(repr=False)
+    path: Path
+
+
+def _per_output(model, y: np.ndarray):
+    """The labels `y` (N,) for each output of `model`: {name: y} for a dict of outputs, else y."""
+    outputs = getattr(model, "output", None)
+    return {head: y for head in outputs} if isinstance(outputs, dict) else y
+
+
+def train_and_record(
+    model,
+    test: tuple[np.ndarray, np.ndarray],
+    *,
+    unit: str,
+    name: str,
+    band: float,
+    causes: str,
+    train: tuple[np.ndarray, np.ndarray] | None = None,
+    val: tuple[np.ndarray, np.ndarray] | None = None,
+    epochs: int | None = None,
+    batch_size: int | None = None,
+    history=None,
+    throughput=None,
+    accuracy: str = "accuracy",
+    band_name: str = "",
+    **fields,
+) -> LectureRun:
+    """An architecture lecture's training plumbing: fit, evaluate, check the band, record.
+
+    model: a compiled Keras classifier, images (N, H, W, C) -> probabilities (N, classes), or
+      a dict of such outputs (each gets the same labels, e.g. GoogLeNet's auxiliary heads).
+    test, train, val: (x (N, H, W, C), y (N,) int).
+    Either train, val, epochs and batch_size: then `model.fit` runs here (verbose=2), timed by
+    a `utils.measure.ThroughputCallback`, and the training speed is printed; or history and
+    throughput: the `History` of a `model.fit` the notebook ran itself with that callback.
+    Then `model.evaluate` on `test` (inference mode); for several outputs each one's
+    accuracy is printed. `accuracy` names the metric checked (e.g. "main_accuracy"), with
+    `utils.measure.check_band` against [band, 1], under `band_name` (default
+    f"{name} test accuracy") and with `causes`. Last, `utils.measure.record(unit, ...)` saves
+    model=name, the `fields` given (params, macs, profile, ...), the test accuracy and the
+    images per second, and "recorded in <file>" is printed.
+    Returns a LectureRun.
+    """
+    from utils.measure import ThroughputCallback, check_band, record
+
+    if history is None:
+        if train is None or val is None or epochs is None or batch_size is None:
+            raise ValueError("give train, val, epochs and batch_size, or history and throughput")
+        throughput = ThroughputCallback(len(train[0]))
+        history = model.fit(
+            train[0],
+            _per_output(model, train[1]),
+            validation_data=(val[0], _per_output(model, val[1])),
+            epochs=epochs,
+            batch_size=batch_size,
+            callbacks=[throughput],
+            verbose=2,
+        )
+        print(f"training speed: {throughput.steady:,.0f} images/s (fastest epoch after the first)")
+    elif throughput is None:
+        raise ValueError("a model fitted in the notebook needs its ThroughputCallback too")
+    targets = _per_output(model, test[1])
+    scores = model.evaluate(test[0], targets, verbose=0, return_dict=True)
+    if isinstance(targets, dict):
+        for head in targets:
+            print(f"{head:5s} head test accuracy: {scores[f'{head}_accuracy']:.3f}")
+    test_acc = float(scores[accuracy])
+    check_band(band_name or f"{name} test accuracy", test_acc, band, causes=causes)
+    path = record(
+        unit,
+        model=name,
+        **fields,
+        accuracy=test_acc,
+        images_per_second=float(throughput.steady),
+    )
+    print("recorded in", path.name)
+    return LectureRun(history, test_acc, float(throughput.steady), scores, path)
