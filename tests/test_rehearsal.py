@@ -113,6 +113,46 @@ def test_kernel_patches_cap_steps_and_record_the_full_cost(monkeypatch, tmp_path
     assert result.train_macs == 3 * count_macs(model) * 1440
 
 
+def test_side_by_side_training_is_cut_and_counted_in_full(monkeypatch, tmp_path):
+    """Unit 06's own loop (not `fit`) trains on the first steps' mini-batches only, and the
+    record counts what the full run trains: epochs x the whole training set, per model."""
+    import keras
+
+    from utils import training
+    from utils.measure.macs import count_macs
+    from utils.tooling import rehearsal_kernel
+
+    monkeypatch.setenv("COURSE_REHEARSAL_STEPS", "2")
+    monkeypatch.setattr(rehearsal_kernel, "RECORD", {"calls": [], "weights_replaced": []})
+    original, seen = training.train_side_by_side, []
+
+    def spy(models, train, val, **kwargs):
+        seen.append((len(train[0]), len(val[0])))
+        return original(models, train, val, **kwargs)
+
+    monkeypatch.setattr(training, "train_side_by_side", spy)
+    rehearsal_kernel._patch_training()
+
+    def net():
+        return keras.Sequential(
+            [keras.Input((4, 4, 1)), keras.layers.Flatten(), keras.layers.Dense(3, "softmax")]
+        )
+
+    models = {"a": net(), "b": net()}
+    x, y = np.zeros((1000, 4, 4, 1), "float32"), np.zeros(1000, "int32")
+    training.fit_and_measure(  # calls the module's train_side_by_side: patched too
+        models["a"], (x, y), (x[:600], y[:600]), epochs=3, batch_size=50, verbose=False
+    )
+    runs = training.train_side_by_side(models, (x, y), (x[:600], y[:600]), epochs=3, batch_size=50)
+    assert set(runs) == {"a", "b"} and len(runs["b"].history["loss"]) == 3  # epochs as written
+    assert seen == [(100, 512), (100, 512)]  # 2 mini-batches of 50; 2 batches of 256 to measure
+    calls = rehearsal_kernel.RECORD["calls"]
+    assert [c["images"] for c in calls] == [3000, 3000, 3000]
+    assert calls[1]["macs_per_image"] == count_macs(models["a"])
+    result = rehearsal.summarise("x", 1.0, "", {"calls": calls})
+    assert result.images_trained == 9000
+
+
 @pytest.mark.rehearsal
 @pytest.mark.skipif(not os.environ.get("COURSE_REHEARSE"), reason="runs under `make rehearse`")
 def test_every_notebook_rehearses_within_memory():

@@ -9,6 +9,9 @@ runs it. It changes three things and records what the full run would have cost:
   (the rehearsal's model is untrained, so its outputs carry no meaning either way), so the
   cells after it see the shapes the full run gives them. Epochs, batch sizes, callbacks and
   models are left as the notebook sets them.
+- `utils.training.train_side_by_side` (unit 06's own training loop, which `fit` does not
+  run) trains every model on the first `$COURSE_REHEARSAL_STEPS` mini-batches of each epoch
+  and measures on as many batches of 256: same models, epochs, batch size and optimizers.
 - `keras.applications.*(weights="imagenet")` builds the same architecture with `weights=None`.
 - The data registry's sha256 and size of each synthesised file (`$COURSE_REHEARSAL_DATA`,
   JSON {name: [sha256, size]}) replace the real files', so `fetch` accepts the stand-ins.
@@ -249,6 +252,38 @@ def _patch_registry() -> None:
         )
 
 
+def _patch_training() -> None:
+    from utils import training
+
+    original = training.train_side_by_side
+
+    @functools.wraps(original)
+    def rehearsed_side_by_side(models, train, val, *, epochs, batch_size, **kwargs):
+        n, n_val = len(train[0]), len(val[0])
+        keep, keep_val = min(n, _steps() * batch_size), min(n_val, _steps() * 256)
+        for name, model in dict(models).items():
+            RECORD["calls"].append(
+                {
+                    "kind": "fit",
+                    "model": f"{name} (train_side_by_side)",
+                    "epochs": int(epochs),
+                    "images": int(epochs) * n,
+                    "val_images": int(epochs) * n_val if kwargs.get("curves") else None,
+                    "macs_per_image": _macs(model),
+                }
+            )
+        return original(
+            models,
+            (train[0][:keep], train[1][:keep]),
+            (val[0][:keep_val], val[1][:keep_val]),
+            epochs=epochs,
+            batch_size=batch_size,
+            **kwargs,
+        )
+
+    training.train_side_by_side = rehearsed_side_by_side
+
+
 def write_record(result=None) -> None:
     """Write RECORD, with the peak RSS so far, to `$COURSE_REHEARSAL_RECORD`.
 
@@ -271,6 +306,7 @@ def install(ip=None) -> None:
     """Patch Keras and the data registry, and write the record after every cell."""
     _patch_registry()
     _patch_model()
+    _patch_training()
     _patch_applications()
     if ip is None:
         from IPython import get_ipython
