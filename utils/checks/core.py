@@ -140,28 +140,12 @@ def expect_array(
     return got
 
 
-def call_for_array(
-    fn: Callable,
-    *args,
-    name: str,
-    case: str,
-    shape: tuple | None = None,
-    dtype: Any = None,
-    what: str = "",
-    shape_hint: str = "",
-    dtype_hint: str = "",
-) -> np.ndarray:
-    """The learner's fn(*args) through `call`, its result checked by `expect_array`."""
-    return expect_array(
-        call(fn, *args, case=case),
-        name=name,
-        case=case,
-        shape=shape,
-        dtype=dtype,
-        what=what,
-        shape_hint=shape_hint,
-        dtype_hint=dtype_hint,
-    )
+def call_for_array(fn: Callable, *args, name: str, case: str, **expected: Any) -> np.ndarray:
+    """The learner's fn(*args) through `call`, its result checked by `expect_array`.
+
+    expected: `expect_array`'s keywords (shape, dtype, what, shape_hint, dtype_hint).
+    """
+    return expect_array(call(fn, *args, case=case), name=name, case=case, **expected)
 
 
 def rounded_alike(want: Any, got: Any, decimals: int = 3, most: int = 8) -> tuple[str, str]:

@@ -44,7 +44,6 @@ _HOMES = {
     "plot_accuracy_vs_macs": "charts",
     "plot_gaps": "charts",
     "plot_grouped_bars": "charts",
-    "plot_per_layer": "charts",
     "plot_throughput": "charts",
     "plottable": "charts",
 }

@@ -1,6 +1,5 @@
 """Bar and scatter charts of measured figures: per layer, per model, per pipeline.
 
-- `plot_per_layer`: One panel per entry: {panel title: {curve label: (L,) positive values, layer 1 first}}.
 - `plot_grouped_bars`: Grouped bars: one group per name in `groups`, one bar per series in each group.
 - `plot_gaps`: Bars of the generalisation gap per run, next to train and validation accuracy.
 - `plot_throughput`: Horizontal bars of rows' "images_per_second", labelled by "variant".
@@ -18,47 +17,6 @@ import numpy as np
 
 if TYPE_CHECKING:  # annotations only
     from utils.training import Run
-
-
-def plot_per_layer(
-    panels: Mapping[str, Mapping[str, Sequence[float]]],
-    *,
-    ylabel: str = "gradient norm",
-    xlabel: str | Sequence[str] = "layer (1 = next to the input)",
-    title: str = "",
-    sharey: bool = True,
-    size: float = 4.2,
-    first: int | Sequence[int] = 1,
-):
-    """One panel per entry: {panel title: {curve label: (L,) positive values, layer 1 first}}.
-
-    The vertical axis is logarithmic, so that a quantity shrinking by a constant factor per
-    layer (a vanishing gradient) is a straight line; with `sharey` the panels share it, for
-    comparison. xlabel: one label for all panels, or one per panel. first: the number of the
-    first layer on the horizontal axis (1 by default, 0 for blocks counted from 0), one for
-    all panels or one per panel.
-    """
-    n = len(panels)
-    xlabels = [xlabel] * n if isinstance(xlabel, str) else list(xlabel)
-    firsts = [first] * n if isinstance(first, int) else list(first)
-    fig, axes = plt.subplots(
-        1, n, figsize=(size * n + 0.6, size * 0.8), squeeze=False, sharey=sharey
-    )
-    for ax, xl, start, (panel, curves) in zip(
-        axes.flat, xlabels, firsts, panels.items(), strict=True
-    ):
-        for label, values in curves.items():
-            values = np.asarray(values, dtype=float)
-            ax.plot(np.arange(start, start + len(values)), values, "o-", ms=3, label=label)
-        ax.set_yscale("log")
-        ax.set_title(panel, fontsize=10)
-        ax.set_xlabel(xl)
-        ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize=8)
-    axes.flat[0].set_ylabel(ylabel)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
 
 
 def plot_grouped_bars(

@@ -1,7 +1,7 @@
-"""Curves: training histories, measures against a parameter, functions and derivatives.
+"""Curves: training histories, measures against a parameter or per layer, functions and derivatives.
 
 - `plot_history`: Training curves, train vs validation, one panel per metric.
-- `plot_panels`: One panel per entry of `panels`, side by side, sharing the x values.
+- `plot_panels`: One panel per entry of `panels`, side by side: {panel title: {curve label: values}}.
 - `plot_runs`: One curve per run: `histories` maps a run's name to a History (or its dict), or to a
 - `plot_loss_curves`: Several curves on one plot. curves: {label: (E,) values, one per epoch}.
 - `plot_fit_curves`: Train vs validation curves: one row per run, one column per metric.
@@ -43,36 +43,56 @@ def plot_history(history, *, metrics: Sequence[str] = ("loss", "accuracy"), titl
 
 
 def plot_panels(
-    x: Sequence[float] | np.ndarray,
     panels: Mapping[str, Mapping[str, Sequence[float] | np.ndarray]],
     *,
-    xlabel: str = "",
-    ylabels: Sequence[str] | None = None,
+    x: Sequence[float] | np.ndarray | None = None,
+    first: int | Sequence[int] = 1,
+    xlabel: str | Sequence[str] = "",
+    ylabel: str | Sequence[str] = "",
+    log: bool = False,
+    sharey: bool = False,
     dashed: Collection[str] = (),
     markers: bool = False,
+    marker_size: float = 4,
     title: str = "",
     size: float = 3.6,
+    aspect: float = 0.85,
 ):
-    """One panel per entry of `panels`, side by side, sharing the x values.
+    """One panel per entry of `panels`, side by side: {panel title: {curve label: values}}.
 
-    x: (N,) values on the horizontal axis.
-    panels: {panel title: {curve label: (N,) values}}.
-    ylabels: one vertical-axis label per panel (optional).
-    dashed: curve labels drawn dashed (e.g. a closed form laid over a computed curve).
-    markers: draw a marker at each point (for a few measured points rather than a function).
+    x: (N,) values on the horizontal axis, shared by every curve (each curve then has N
+    values); None: a curve of L values is drawn at first, first + 1, ..., first + L - 1
+    (layers counted from 1, or blocks from 0), with `first` one int for all panels or one
+    per panel. xlabel: one label for all panels, or one per panel. ylabel: one label, on
+    the first panel, or one per panel. log: a logarithmic vertical axis (values must be
+    positive), so that a quantity shrinking by a constant factor per layer is a straight
+    line; sharey: the panels share the vertical axis, for comparison. dashed: curve labels
+    drawn dashed (e.g. a closed form laid over a computed curve). markers: draw a marker of
+    `marker_size` points at each value (for a few measured points rather than a function).
+    Each panel is `size` wide and `size * aspect` high (inches).
     """
-    x = np.asarray(x)
     n = len(panels)
-    fig, axes = plt.subplots(1, n, figsize=(size * n + 0.6, size * 0.85), squeeze=False)
-    for k, (ax, (panel, curves)) in enumerate(zip(axes.flat, panels.items(), strict=True)):
-        for label, y in curves.items():
+    xlabels = [xlabel] * n if isinstance(xlabel, str) else list(xlabel)
+    ylabels = [ylabel] + [""] * (n - 1) if isinstance(ylabel, str) else list(ylabel)
+    firsts = [first] * n if isinstance(first, int) else list(first)
+    fig, axes = plt.subplots(
+        1, n, figsize=(size * n + 0.6, size * aspect), squeeze=False, sharey=sharey
+    )
+    for ax, xl, yl, start, (panel, curves) in zip(
+        axes.flat, xlabels, ylabels, firsts, panels.items(), strict=True
+    ):
+        for label, values in curves.items():
+            values = np.asarray(values, dtype=float)
+            xs = np.arange(start, start + len(values)) if x is None else np.asarray(x)
             style = "--" if label in dashed else "-"
-            ax.plot(x, np.asarray(y), style, marker="o" if markers else None, ms=4, label=label)
+            marker = "o" if markers else None
+            ax.plot(xs, values, style, marker=marker, ms=marker_size, label=label)
+        if log:
+            ax.set_yscale("log")
         ax.set_title(panel, fontsize=10)
-        ax.set_xlabel(xlabel)
-        if ylabels is not None:
-            ax.set_ylabel(ylabels[k])
-        ax.grid(alpha=0.3)
+        ax.set_xlabel(xl)
+        ax.set_ylabel(yl)
+        ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=8)
     if title:
         fig.suptitle(title)
