@@ -33,7 +33,6 @@ KNOWN = {
         "09_googlenet",  # the auxiliary classifier
         "10_resnet",  # the projection block
         "11_densenet_efficientnet",  # the dense block, the transition layer
-        "13_unet",  # the U-Net builder
         "14_transfer_learning",  # the frozen-backbone model, fine-tuning preparation
         "17_scaling_up",  # the augmentation
     )

@@ -9,21 +9,36 @@ from utils.checks.unet import check_dice, check_iou, check_unet
 from utils.measure.tables import unet_param_count
 
 
-def _block(x, f):
-    x = keras.layers.Conv2D(f, 3, padding="same", activation="relu")(x)
-    return keras.layers.Conv2D(f, 3, padding="same", activation="relu")(x)
+def _block(x, f, bn=True, momentum=0.9, bias=False):
+    """Two 3x3 convs: Conv (no bias) -> BN -> ReLU each, or the lecture's Conv(relu) if not bn."""
+    for _ in range(2):
+        if bn:
+            x = keras.layers.Conv2D(f, 3, padding="same", use_bias=bias)(x)
+            x = keras.layers.BatchNormalization(momentum=momentum)(x)
+            x = keras.layers.ReLU()(x)
+        else:
+            x = keras.layers.Conv2D(f, 3, padding="same", activation="relu")(x)
+    return x
 
 
 def good_unet(
-    input_shape, n_classes, base_filters, depth, *, concat=True, up="transpose", head="softmax"
+    input_shape,
+    n_classes,
+    base_filters,
+    depth,
+    *,
+    concat=True,
+    up="transpose",
+    head="softmax",
+    **block,
 ):
     inputs = keras.Input(input_shape)
     x, skips = inputs, []
     for i in range(depth):
-        x = _block(x, base_filters * 2**i)
+        x = _block(x, base_filters * 2**i, **block)
         skips.append(x)
         x = keras.layers.MaxPooling2D()(x)
-    x = _block(x, base_filters * 2**depth)
+    x = _block(x, base_filters * 2**depth, **block)
     for i in reversed(range(depth)):
         if up == "transpose":
             x = keras.layers.Conv2DTranspose(base_filters * 2**i, 2, strides=2)(x)
@@ -34,7 +49,7 @@ def good_unet(
             if concat
             else keras.layers.Add()([x, skips[i]])
         )
-        x = _block(x, base_filters * 2**i)
+        x = _block(x, base_filters * 2**i, **block)
     return keras.Model(inputs, keras.layers.Conv2D(n_classes, 1, activation=head)(x))
 
 
@@ -52,8 +67,12 @@ def good_dice(y_true, y_pred):
     return 2 * np.sum(a & b) / (a.sum() + b.sum())
 
 
-def test_param_formula_matches_a_built_model():
-    assert good_unet((32, 32, 3), 3, 8, 2).count_params() == unet_param_count(3, 3, 8, 2)
+@pytest.mark.parametrize("bn", [False, True])
+def test_param_formula_matches_a_built_model(bn):
+    for args in [((32, 32, 3), 3, 8, 2), ((16, 24, 1), 2, 4, 3)]:
+        (h, w, c), n_classes, base, depth = args
+        model = good_unet(*args, bn=bn)
+        assert model.count_params() == unet_param_count(c, n_classes, base, depth, batch_norm=bn)
 
 
 def test_correct_answers_pass(capsys):
@@ -63,7 +82,17 @@ def test_correct_answers_pass(capsys):
     assert capsys.readouterr().out.count("PASSED") == 3
 
 
-@pytest.mark.parametrize("kwargs", [{"concat": False}, {"up": "upsampling"}, {"head": None}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"concat": False},
+        {"up": "upsampling"},
+        {"head": None},
+        {"bn": False},  # the lecture's blocks
+        {"bias": True},
+        {"momentum": 0.99},
+    ],
+)
 def test_wrong_unets_fail(kwargs):
     with pytest.raises(CheckFailed):
         check_unet(lambda *a: good_unet(*a, **kwargs))

@@ -11,14 +11,35 @@ from utils.checks import unet
 L = keras.layers
 
 
-def _unet(act="relu", final="softmax", skip=True, bn=False, order="x-skip", pad="same"):
+def _unet(
+    bn="conv-bn-relu",
+    act="relu",
+    final="softmax",
+    skip=True,
+    order="x-skip",
+    pad="same",
+    bias=False,
+    momentum=0.9,
+):
+    """A U-Net; the defaults give the exercise's (Conv -> BN -> ReLU blocks), each argument one
+    way of getting it wrong. bn: "conv-bn-relu", "none" (the lecture's blocks),
+    "conv-relu-bn" (the ReLU inside the Conv2D), "conv-relulayer-bn" (BN after a ReLU layer)."""
+
+    def conv(x, f):
+        if bn == "none":
+            return L.Conv2D(f, 3, padding=pad, activation=act)(x)
+        if bn == "conv-relu-bn":
+            x = L.Conv2D(f, 3, padding=pad, use_bias=bias, activation=act)(x)
+            return L.BatchNormalization(momentum=momentum)(x)
+        x = L.Conv2D(f, 3, padding=pad, use_bias=bias)(x)
+        if bn == "conv-relulayer-bn":
+            return L.BatchNormalization(momentum=momentum)(L.Activation(act)(x))
+        x = L.BatchNormalization(momentum=momentum)(x)
+        return L.Activation(act)(x) if act else x
+
     def unet(input_shape, n_classes, base_filters, depth):
         def block(x, f):
-            for _ in range(2):
-                x = L.Conv2D(f, 3, padding=pad, activation=None if bn else act)(x)
-                if bn:
-                    x = L.Activation(act)(L.BatchNormalization()(x))
-            return x
+            return conv(conv(x, f), f)
 
         inputs = keras.Input(input_shape)
         x, skips = inputs, []
@@ -35,6 +56,27 @@ def _unet(act="relu", final="softmax", skip=True, bn=False, order="x-skip", pad=
         return keras.Model(inputs, L.Conv2D(n_classes, 1, activation=final)(x))
 
     return unet
+
+
+def unet_recursive(input_shape, n_classes, base_filters, depth):
+    """Correct, written differently: one level calls the next, ReLU as a layer."""
+
+    def conv_bn_relu(x, f):
+        x = L.Conv2D(f, (3, 3), padding="same", use_bias=False)(x)
+        return L.ReLU()(L.BatchNormalization(momentum=0.9)(x))
+
+    def level(x, f, below):
+        x = conv_bn_relu(conv_bn_relu(x, f), f)
+        if below == 0:
+            return x
+        up = L.Conv2DTranspose(f, 2, strides=2)(level(L.MaxPooling2D()(x), 2 * f, below - 1))
+        y = L.Concatenate(axis=-1)([up, x])
+        return conv_bn_relu(conv_bn_relu(y, f), f)
+
+    inputs = keras.Input(input_shape)
+    return keras.Model(
+        inputs, L.Conv2D(n_classes, 1, activation="softmax")(level(inputs, base_filters, depth))
+    )
 
 
 def iou_confusion(y_true, y_pred, n_classes):
@@ -104,13 +146,17 @@ EXERCISES = {
     "check_unet": Exercise(
         run=unet.check_unet,
         wrong={
-            "no-relu": (_unet(act="linear"), r"nonlinearity"),
+            "lecture-blocks-no-batch-norm": (_unet(bn="none"), r"BatchNormalization"),
+            "relu-inside-conv-before-bn": (_unet(bn="conv-relu-bn"), r"ReLU comes after"),
+            "bn-after-relu-layer": (_unet(bn="conv-relulayer-bn"), r"-> Activation.*own Batch"),
+            "conv-keeps-its-bias": (_unet(bias=True), r"use_bias=False.*cancels a bias"),
+            "default-momentum": (_unet(momentum=0.99), r"momentum=0.99.*too slow"),
+            "no-relu": (_unet(act=None), r"BatchNormalization\) -> ReLU.*nonlinearity"),
             "no-softmax": (_unet(final=None), r"probabilities|softmax"),
             "no-skips": (_unet(skip=False), r"Concatenate"),
-            "batch-norm-added": (_unet(bn=True), r"parameters|BatchNormalization"),
             "valid-padding": (_unet(pad="valid"), r"hint: the tensors reaching Concatenate"),
         },
-        right={"skip-first-in-concat": _unet(order="skip-x")},
+        right={"skip-first-in-concat": _unet(order="skip-x"), "recursive": unet_recursive},
     ),
     "check_iou": Exercise(
         run=unet.check_iou,

@@ -1,6 +1,7 @@
-"""Checks for unit 13 (U-Net segmentation): the U-Net builder, IoU and Dice.
+"""Checks for unit 13 (U-Net segmentation): a U-Net builder with batch-normalised blocks, IoU
+and Dice.
 
-References: the built model's own layers and shapes, a parameter count derived from the
+References: the built model's own layers, graph and shapes, a parameter count derived from the
 architecture's description (not from code that builds it), keras.metrics.MeanIoU and
 keras.metrics.IoU for IoU, and a NumPy confusion matrix (bincount) with the identity
 Dice = 2 IoU / (1 + IoU) for Dice. Nothing here contains an exercise's answer.
@@ -13,15 +14,88 @@ from collections.abc import Callable
 import numpy as np
 
 from utils.checks.core import as_array, call, expect_array, fail, passed, rel_error, rounded_alike
-from utils.checks.structure import check_nonlinear
+from utils.checks.structure import ACTIVATION_LAYERS, activation_name, check_nonlinear, children
 from utils.measure.tables import unet_param_count
+
+#: The BatchNormalization momentum the exercise asks for (the lab trains for a few hundred steps).
+BN_MOMENTUM = 0.9
+
+
+def _kinds(layers) -> str:
+    """'ReLU', 'Conv2D + Conv2D', or 'nothing' (the model's output)."""
+    return " + ".join(type(ly).__name__ for ly in layers) or "nothing (the model's output)"
+
+
+def _check_conv_bn_relu(model, convs3, name: str, case: str) -> None:
+    """Each 3x3 convolution: no activation, no bias, then its own BatchNormalization (with the
+    exercise's momentum), then a ReLU."""
+    for conv in convs3:
+        after, act = children(model, conv), activation_name(conv)
+        where = f"`{conv.name}` (Conv2D 3x3)"
+        if act:
+            raise fail(
+                name,
+                case,
+                f"{where} without an activation, followed by BatchNormalization, then ReLU",
+                f"Conv2D(activation={act!r}) -> {_kinds(after)}",
+                "batch normalisation standardises the convolution's raw output: the ReLU "
+                "comes after BatchNormalization, not inside the Conv2D",
+            )
+        if len(after) != 1 or type(after[0]).__name__ != "BatchNormalization":
+            raise fail(
+                name,
+                case,
+                f"{where} -> BatchNormalization",
+                f"{where} -> {_kinds(after)}",
+                "every 3x3 convolution of the U-Net is followed by its own BatchNormalization, "
+                "directly (Conv -> BN -> ReLU)",
+            )
+        bn, relu = after[0], children(model, after[0])
+        if len(relu) != 1 or type(relu[0]).__name__ not in ACTIVATION_LAYERS:
+            raise fail(
+                name,
+                case,
+                f"`{bn.name}` (BatchNormalization) -> ReLU",
+                f"`{bn.name}` -> {_kinds(relu)}",
+                "without a nonlinearity, stacked layers collapse into one linear map: the "
+                "ReLU comes right after each BatchNormalization",
+            )
+        if activation_name(relu[0]) != "relu":
+            raise fail(
+                name,
+                case,
+                f"`{bn.name}` (BatchNormalization) -> ReLU",
+                f"`{bn.name}` -> {type(relu[0]).__name__} ({activation_name(relu[0])})",
+                "the exercise asks for ReLU",
+            )
+        if conv.use_bias:
+            raise fail(
+                name,
+                case,
+                f"{where} with use_bias=False",
+                "a convolution with a bias",
+                "BatchNormalization subtracts each channel's mean, which cancels a bias, and "
+                "adds its own shift (beta): the bias is a wasted parameter",
+            )
+        if abs(float(bn.momentum) - BN_MOMENTUM) > 1e-9:
+            raise fail(
+                name,
+                case,
+                f"`{bn.name}` with the momentum the exercise gives",
+                f"momentum={float(bn.momentum):g}",
+                "the moving statistics used at inference forget their start values "
+                "(mean 0, variance 1) at the rate 1 - momentum per step: the default is too "
+                "slow for the few hundred steps this lab trains",
+            )
 
 
 def check_unet(unet: Callable, seed: int = 0, n_cases: int = 3):
-    """Check `unet(input_shape, n_classes, base_filters, depth) -> keras.Model`.
+    """Check `unet(input_shape, n_classes, base_filters, depth) -> keras.Model`, a U-Net whose
+    3x3 convolutions are Conv (no bias) -> BatchNormalization -> ReLU.
 
     Output (N, H, W, n_classes) per-pixel probabilities, `depth` Concatenate layers whose inputs
-    share their spatial size, and the parameter count of `unet_param_count`.
+    share their spatial size, Conv -> BN -> ReLU after every 3x3 convolution (read from the
+    model's graph), and the parameter count of `unet_param_count(..., batch_norm=True)`.
     Returns the first model built.
     """
     import keras
@@ -83,21 +157,23 @@ def check_unet(unet: Callable, seed: int = 0, n_cases: int = 3):
             and not isinstance(ly, keras.layers.Conv2DTranspose)
             and tuple(ly.kernel_size) == (3, 3)
         ]
+        _check_conv_bn_relu(model, convs3, name, case)
         check_nonlinear(model, convs3, name, case, "every 3x3 convolution of the U-Net")
-        want = unet_param_count(shape[2], n_classes, base, depth)
+        want = unet_param_count(shape[2], n_classes, base, depth, batch_norm=True)
         if model.count_params() != want:
             raise fail(
                 name,
                 case,
                 f"{want:,} parameters",
                 f"{model.count_params():,}",
-                "two 3x3 'same' convs per level, filters doubling per level, "
-                "Conv2DTranspose(f, 2, strides=2) up, no BatchNormalization",
+                "two 3x3 'same' convs per level, each Conv -> BN -> ReLU, filters doubling per "
+                "level, Conv2DTranspose(f, 2, strides=2) up, a 1x1 head",
             )
         first = first or model
     passed(
         f"{name} gives per-pixel probabilities of the input's size, {len(cases)} configurations, "
-        "skips by concatenation and the expected parameter counts"
+        "skips by concatenation, Conv -> BatchNormalization -> ReLU blocks and the expected "
+        "parameter counts"
     )
     return first
 

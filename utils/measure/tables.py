@@ -111,18 +111,27 @@ def model_table(model) -> list[tuple[str, tuple, int]]:
     return rows
 
 
-def unet_param_count(channels: int, n_classes: int, base_filters: int, depth: int) -> int:
+def unet_param_count(
+    channels: int, n_classes: int, base_filters: int, depth: int, batch_norm: bool = False
+) -> int:
     """Parameters of the lab's U-Net: two 3x3 convs (bias) per level, 2x2 stride-2 transposed
-    convs, concatenation, a 1x1 softmax conv. f_i = base_filters * 2**i."""
+    convs, concatenation, a 1x1 softmax conv. f_i = base_filters * 2**i.
+
+    batch_norm: each 3x3 conv has no bias and is followed by a BatchNormalization, whose four
+    vectors of its filters' length (gamma, beta and the two moving statistics, which
+    `count_params` counts too) replace the bias; transposed convs and the head keep theirs."""
 
     def conv(k, cin, cout):
         return k * k * cin * cout + cout
 
+    def conv3(cin, cout):
+        return 9 * cin * cout + 4 * cout if batch_norm else conv(3, cin, cout)
+
     f = [base_filters * 2**i for i in range(depth + 1)]
     total, cin = 0, channels
     for i in range(depth + 1):  # contracting path and bottleneck
-        total += conv(3, cin, f[i]) + conv(3, f[i], f[i])
+        total += conv3(cin, f[i]) + conv3(f[i], f[i])
         cin = f[i]
     for i in range(depth):  # expanding path
-        total += conv(2, f[i + 1], f[i]) + conv(3, 2 * f[i], f[i]) + conv(3, f[i], f[i])
+        total += conv(2, f[i + 1], f[i]) + conv3(2 * f[i], f[i]) + conv3(f[i], f[i])
     return total + conv(1, f[0], n_classes)
