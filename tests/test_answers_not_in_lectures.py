@@ -29,7 +29,6 @@ KNOWN = {
     name: _TODO
     for name in (
         "03_conv_as_gemm",  # conv2d_gemm: the lecture's im2col + GEMM steps
-        "08_vgg",  # vgg_block, build_vgg: the lecture builds VGG the same way
         "09_googlenet",  # the auxiliary classifier
         "10_resnet",  # the projection block
         "11_densenet_efficientnet",  # the dense block, the transition layer

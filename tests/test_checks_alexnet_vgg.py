@@ -170,19 +170,22 @@ def test_count_check_accepts_a_correct_counter_and_rejects_wrong_ones(capsys):
 # --- unit 08: VGG --------------------------------------------------------------------------
 
 
-def vgg_block(x, filters, n_convs):
-    for _ in range(n_convs):
-        x = L.Conv2D(filters, 3, padding="same", activation="relu")(x)
+def vgg_bn_block(x, filters, kernel_sizes):
+    for k in kernel_sizes:
+        x = L.Conv2D(filters, k, padding="same", use_bias=False)(x)
+        x = L.ReLU()(L.BatchNormalization()(x))
     return L.MaxPooling2D(2)(x)
 
 
-def build_vgg(config, input_shape=(224, 224, 3), num_classes=1000):
+def build_vgg(cfg, input_shape=(224, 224, 3), num_classes=1000, head=None):
     x = inp = keras.Input(input_shape)
-    for filters, n_convs in config:
-        x = vgg_block(x, filters, n_convs)
-    x = L.Flatten()(x)
-    x = L.Dense(4096, activation="relu")(x)
-    x = L.Dense(4096, activation="relu")(x)
+    for v in cfg:
+        if v == "M":
+            x = L.MaxPooling2D(2)(x)
+        else:
+            x = L.Conv2D(v, 3, padding="same", use_bias=False)(x)
+            x = L.ReLU()(L.BatchNormalization()(x))
+    x = (head or L.GlobalAveragePooling2D())(x)
     return keras.Model(inp, L.Dense(num_classes, activation="softmax")(x))
 
 
@@ -197,60 +200,108 @@ def vgg_params(config, image_size=224, num_classes=1000):
 
 
 def test_vgg_checks_accept_correct_answers(capsys):
-    vgg.check_vgg_block(vgg_block)
-    vgg.check_vgg_block(vgg_block, seed=5, n_cases=10)
+    vgg.check_vgg_bn_block(vgg_bn_block)
+    vgg.check_vgg_bn_block(vgg_bn_block, seed=5, n_cases=10)
     vgg.check_build_vgg(build_vgg)
     vgg.check_vgg_params(vgg_params, seed=4)
     assert capsys.readouterr().out.count("PASSED") == 4
 
 
+def test_the_flat_configurations_are_the_paired_ones():
+    for (key, cfg), pairs in zip(vgg.CFGS.items(), vgg.VGG_CONFIGS.values(), strict=True):
+        assert cfg == [v for f, n in pairs for v in [f] * n + ["M"]], key
+
+
+@pytest.mark.parametrize("key, builder", [("D", "VGG16"), ("E", "VGG19")])
+def test_the_reference_network_is_keras_applications_with_bn_and_a_gap_head(key, builder):
+    """The check's own network = keras.applications' convolutional base (include_top=False),
+    each convolution's bias replaced by a batch normalisation (4 numbers per channel), then
+    global average pooling and one 1000-way dense layer."""
+    from utils.measure.tables import without_weights
+
+    with without_weights():
+        ours = vgg._reference_vgg(vgg.CFGS[key], (224, 224, 3), 1000)
+        base = getattr(keras.applications, builder)(
+            weights=None, include_top=False, input_shape=(224, 224, 3)
+        )
+    convs = [ly for ly in base.layers if isinstance(ly, L.Conv2D)]
+    ours_convs = [ly for ly in ours.layers if isinstance(ly, L.Conv2D)]
+    assert [c.filters for c in ours_convs] == [c.filters for c in convs]
+    assert [tuple(c.output.shape) for c in ours_convs] == [tuple(c.output.shape) for c in convs]
+    biases = sum(c.filters for c in convs)
+    assert ours.count_params() == base.count_params() - biases + 4 * biases + 513 * 1000
+
+
 @pytest.mark.parametrize(
     "block, match",
     [
-        (lambda x, f, n: L.Conv2D(f, 3, padding="same", activation="relu")(x), "Conv2D|MaxPooling"),
+        (lambda x, f, ks: L.MaxPooling2D(2)(L.Conv2D(f, 3, padding="same")(x)), "layer"),
         (
-            lambda x, f, n: L.MaxPooling2D(2)(
-                keras.Sequential([L.Conv2D(f, 3, activation="relu") for _ in range(n)])(x)
+            lambda x, f, ks: vgg_bn_block(L.Conv2D(f, 3, padding="same", use_bias=False)(x), f, ks),
+            "BatchNormalization",
+        ),
+        (
+            lambda x, f, ks: L.MaxPooling2D(2)(
+                keras.Sequential(
+                    [L.Conv2D(f, k, use_bias=False) for k in ks] + [L.BatchNormalization()]
+                )(x)
             ),
-            "Conv2D|same",
+            "expected",
         ),
+        (lambda x, f, ks: vgg_bn_block(x, f, ks[::-1]), "kernel_sizes"),
         (
-            lambda x, f, n: vgg_block(L.Conv2D(f, 3, padding="same", activation="relu")(x), f, n),
-            "Conv2D",
+            lambda x, f, ks: L.AveragePooling2D(2)(L.ReLU()(L.BatchNormalization()(x))),
+            "layer",
         ),
-        (
-            lambda x, f, n: L.MaxPooling2D(2)(_stack(x, f, n, kernel=5)),
-            "3x3",
-        ),
-        (lambda x, f, n: L.MaxPooling2D(2)(_stack(x, f, n, activation=None)), "relu"),
     ],
-    ids=["one-conv-no-pool", "valid-padding", "extra-conv", "5x5", "no-relu"],
+    ids=["no-bn-no-loop", "extra-conv", "nested-sequential", "kernels-reversed", "avg-pool"],
 )
-def test_vgg_block_check_rejects_wrong_blocks(block, match):
+def test_vgg_bn_block_check_rejects_wrong_blocks(block, match):
     with pytest.raises(CheckFailed, match=match):
-        vgg.check_vgg_block(block)
+        vgg.check_vgg_bn_block(block)
 
 
-def _stack(x, f, n, kernel=3, activation="relu"):
-    for _ in range(n):
-        x = L.Conv2D(f, kernel, padding="same", activation=activation)(x)
-    return x
+def test_the_block_check_compares_outputs_not_only_layers():
+    """A block whose layers match but whose ReLU is applied to the convolution's output (the
+    normalisation left dangling) passes the layer table and fails on the outputs."""
+
+    def dangling_bn(x, filters, kernel_sizes):
+        for k in kernel_sizes:
+            y = L.Conv2D(filters, k, padding="same", use_bias=False)(x)
+            bn = L.BatchNormalization()
+            x = L.ReLU()(y + 0 * bn(y))
+        return L.MaxPooling2D(2)(x)
+
+    with pytest.raises(CheckFailed, match="outputs|layer"):
+        vgg.check_vgg_bn_block(dangling_bn)
 
 
 def test_build_vgg_check_rejects_wrong_networks():
-    def with_dropout(config, input_shape=(224, 224, 3), num_classes=1000):
-        model = build_vgg(config, input_shape, num_classes)
+    def with_dropout(cfg, input_shape=(224, 224, 3), num_classes=1000):
+        model = build_vgg(cfg, input_shape, num_classes)
         x = L.Dropout(0.5)(model.layers[-2].output)
         return keras.Model(model.inputs, model.layers[-1](x))
 
-    def ignores_classes(config, input_shape=(224, 224, 3), num_classes=1000):
-        return build_vgg(config, input_shape, 1000)
+    def ignores_classes(cfg, input_shape=(224, 224, 3), num_classes=1000):
+        return build_vgg(cfg, input_shape, 1000)
 
-    def fixed_input(config, input_shape=(224, 224, 3), num_classes=1000):
-        return build_vgg(config, (224, 224, 3), num_classes)
+    def fixed_input(cfg, input_shape=(224, 224, 3), num_classes=1000):
+        return build_vgg(cfg, (224, 224, 3), num_classes)
 
-    for wrong in (with_dropout, ignores_classes, fixed_input):
-        with pytest.raises(CheckFailed):
+    def flatten_head(cfg, input_shape=(224, 224, 3), num_classes=1000):
+        return build_vgg(cfg, input_shape, num_classes, head=L.Flatten())
+
+    def sequential(cfg, input_shape=(224, 224, 3), num_classes=1000):
+        return keras.Sequential(build_vgg(cfg, input_shape, num_classes).layers)
+
+    for wrong, match in [
+        (with_dropout, "layer"),
+        (ignores_classes, "one unit per class"),
+        (fixed_input, "inputs of shape"),
+        (flatten_head, "global average pooling"),
+        (sequential, "functional"),
+    ]:
+        with pytest.raises(CheckFailed, match=match):
             vgg.check_build_vgg(wrong)
 
 
@@ -267,8 +318,8 @@ def test_vgg_params_check_rejects_wrong_formulas():
 
 
 def test_unwritten_block_says_where_to_write():
-    def vgg_block(x, filters, n_convs):
+    def vgg_bn_block(x, filters, kernel_sizes):
         raise NotImplementedError()
 
     with pytest.raises(NotImplementedError, match="YOUR CODE HERE"):
-        vgg.check_vgg_block(vgg_block)
+        vgg.check_vgg_bn_block(vgg_bn_block)

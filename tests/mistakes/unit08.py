@@ -10,35 +10,96 @@ from utils.checks import vgg
 L = keras.layers
 
 
-def vgg_block_sequential(x, filters, n_convs):
-    """Correct, written differently: the layers made first, tuple arguments, then applied."""
-    convs = [L.Conv2D(filters, (3, 3), padding="same", activation="relu") for _ in range(n_convs)]
-    return _apply(convs, x)
+def vgg_bn_block_steps(x, filters, kernel_sizes):
+    """Correct, written differently: tuple kernels, Activation("relu"), PyTorch's epsilon."""
+    for k in kernel_sizes:
+        steps = [
+            L.Conv2D(filters, (k, k), strides=(1, 1), padding="same", use_bias=False),
+            L.BatchNormalization(epsilon=1e-5),
+            L.Activation("relu"),
+        ]
+        for step in steps:
+            x = step(x)
+    return L.MaxPooling2D(pool_size=(2, 2))(x)
 
 
-def _apply(convs, x):
-    for conv in convs:
-        x = conv(x)
-    return L.MaxPooling2D(pool_size=(2, 2), strides=(2, 2))(x)
-
-
-def _block(act="relu", pad="same", pool_each=False, kernel=3):
-    def vgg_block(x, filters, n_convs):
-        for _ in range(n_convs):
-            x = L.Conv2D(filters, kernel, padding=pad, activation=act)(x)
+def _bn_block(bias=False, relu_first=False, pool_each=False, all_3x3=False, conv_relu=False):
+    def vgg_bn_block(x, filters, kernel_sizes):
+        for k in kernel_sizes:
+            act = "relu" if conv_relu else None
+            x = L.Conv2D(
+                filters, 3 if all_3x3 else k, padding="same", use_bias=bias, activation=act
+            )(x)
+            if relu_first:
+                x = L.BatchNormalization()(L.ReLU()(x))
+            else:
+                x = L.BatchNormalization()(x)
+                x = x if conv_relu else L.ReLU()(x)
             if pool_each:
                 x = L.MaxPooling2D(2)(x)
         return x if pool_each else L.MaxPooling2D(2)(x)
 
-    return vgg_block
+    return vgg_bn_block
+
+
+def _vgg_bn_block_added_twice(x, filters, kernel_sizes):
+    """Wrong: the block's input added to its BatchNormalization (a residual by mistake)."""
+    for k in kernel_sizes:
+        y = L.BatchNormalization()(L.Conv2D(filters, k, padding="same", use_bias=False)(x))
+        x = L.ReLU()(L.Multiply()([y, y]))
+    return L.MaxPooling2D(2)(x)
+
+
+def build_vgg_flat(cfg, input_shape=(224, 224, 3), num_classes=1000, head="gap", final="softmax"):
+    """Correct (head="gap"), written differently: one step per entry, no block function."""
+    inputs = x = keras.Input(input_shape)
+    for v in cfg:
+        if v == "M":
+            x = L.MaxPooling2D()(x)
+            continue
+        x = L.Conv2D(v, 3, padding="same", use_bias=False)(x)
+        x = L.Activation("relu")(L.BatchNormalization()(x))
+    if head == "gap":
+        x = L.GlobalAveragePooling2D()(x)
+    elif head == "max":
+        x = L.GlobalMaxPooling2D()(x)
+    else:
+        x = L.Flatten()(x)
+        if head == "dense":
+            x = L.Dense(4096, activation="relu")(L.Dense(4096, activation="relu")(x))
+    return keras.Model(inputs, L.Dense(num_classes, activation=final)(x))
+
+
+def _build_vgg_block_per_number(cfg, input_shape=(224, 224, 3), num_classes=1000):
+    """Wrong: every number made a block of its own (a pooling after each convolution)."""
+    return build_vgg_flat([v for v in cfg if v != "M" for v in (v, "M")], input_shape, num_classes)
+
+
+def _build_vgg_fixed_input(cfg, input_shape=(224, 224, 3), num_classes=1000):
+    return build_vgg_flat(cfg, (224, 224, 3), num_classes)
+
+
+def _build_vgg_no_bn(cfg, input_shape=(224, 224, 3), num_classes=1000):
+    inputs = x = keras.Input(input_shape)
+    for v in cfg:
+        x = (
+            L.MaxPooling2D()(x)
+            if v == "M"
+            else L.Conv2D(v, 3, padding="same", activation="relu")(x)
+        )
+    x = L.GlobalAveragePooling2D()(x)
+    return keras.Model(inputs, L.Dense(num_classes, activation="softmax")(x))
 
 
 def build_vgg_loop(
     config, input_shape=(224, 224, 3), num_classes=1000, final="softmax", hidden="relu", dense=2
 ):
+    """The original VGG (dense head), for vgg_params' mistakes."""
     inputs = x = keras.Input(input_shape)
     for filters, n in config:
-        x = _block()(x, filters, n)
+        for _ in range(n):
+            x = L.Conv2D(filters, 3, padding="same", activation="relu")(x)
+        x = L.MaxPooling2D(2)(x)
     x = L.Flatten()(x)
     for _ in range(dense):
         x = L.Dense(4096, activation=hidden)(x)
@@ -79,24 +140,38 @@ def _params_one_dense(config, image_size=224, num_classes=1000):
 
 
 EXERCISES = {
-    "check_vgg_block": Exercise(
-        run=vgg.check_vgg_block,
+    "check_vgg_bn_block": Exercise(
+        run=vgg.check_vgg_bn_block,
         wrong={
-            "no-relu": (_block(act=None), r"relu"),
-            "valid-padding": (_block(pad="valid"), r"same|shape|padding"),
-            "pool-after-each-conv": (_block(pool_each=True), r"MaxPooling2D|pool"),
-            "5x5-kernels": (_block(kernel=5), r"3x3|param|kernel"),
+            "conv-bias-kept": (_bn_block(bias=True), r"bias"),
+            "relu-before-bn": (_bn_block(relu_first=True), r"BatchNormalization, then a ReLU"),
+            "relu-in-the-conv": (_bn_block(conv_relu=True), r"activation|ReLU"),
+            "pool-after-each-conv": (_bn_block(pool_each=True), r"max pooling closes each block"),
+            "kernel-sizes-ignored": (_bn_block(all_3x3=True), r"kernel_sizes"),
+            "wrong-wiring": (_vgg_bn_block_added_twice, r"Multiply|ReLU|layer"),
         },
-        right={"tuple-arguments": vgg_block_sequential},
+        right={"steps-activation-eps": vgg_bn_block_steps},
     ),
     "check_build_vgg": Exercise(
         run=vgg.check_build_vgg,
         wrong={
-            "no-softmax": (lambda c, **k: build_vgg_loop(c, **k, final=None), r"softmax"),
-            "no-relu-in-dense": (lambda c, **k: build_vgg_loop(c, **k, hidden=None), r"relu"),
-            "one-dense-layer": (lambda c, **k: build_vgg_loop(c, **k, dense=1), r"layer|expected"),
+            "flatten-and-dense-head": (
+                lambda c, **k: build_vgg_flat(c, **k, head="dense"),
+                r"global average pooling replaces",
+            ),
+            "global-max-pooling": (
+                lambda c, **k: build_vgg_flat(c, **k, head="max"),
+                r"global average pooling",
+            ),
+            "no-softmax": (
+                lambda c, **k: build_vgg_flat(c, **k, final=None),
+                r"softmax|probabilities",
+            ),
+            "block-per-number": (_build_vgg_block_per_number, r"max pooling|\"M\""),
+            "no-batch-norm": (_build_vgg_no_bn, r"bias|BatchNormalization"),
+            "input-shape-ignored": (_build_vgg_fixed_input, r"inputs of shape"),
         },
-        right={"loop-over-config": build_vgg_loop},
+        right={"flat-loop-no-block": build_vgg_flat},
     ),
     "check_vgg_params": Exercise(
         run=vgg.check_vgg_params,
