@@ -31,7 +31,6 @@ KNOWN = {
         "03_conv_as_gemm",  # conv2d_gemm: the lecture's im2col + GEMM steps
         "09_googlenet",  # the auxiliary classifier
         "10_resnet",  # the projection block
-        "11_densenet_efficientnet",  # the dense block, the transition layer
         "14_transfer_learning",  # the frozen-backbone model, fine-tuning preparation
         "17_scaling_up",  # the augmentation
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import keras
+import numpy as np
 import pytest
 
 from utils.checks import CheckFailed, densenet_efficientnet
@@ -14,19 +15,21 @@ from utils.measure.tables import without_weights
 L = keras.layers
 
 
-def _bottleneck(h, k, bias=False):
-    h = L.Activation("relu")(L.BatchNormalization()(h))
-    h = L.Conv2D(4 * k, 1, use_bias=bias)(h)
+def _layer(h, k, bottleneck=4, bias=False):
+    """One dense layer: [BN -> ReLU -> 1x1 conv to bottleneck * k] -> BN -> ReLU -> 3x3 conv."""
+    if bottleneck is not None:
+        h = L.Activation("relu")(L.BatchNormalization()(h))
+        h = L.Conv2D(bottleneck * k, 1, use_bias=bias)(h)
     h = L.Activation("relu")(L.BatchNormalization()(h))
     return L.Conv2D(k, 3, padding="same", use_bias=bias)(h)
 
 
-def dense_block_list(x, n_layers, growth_rate):
+def dense_block_list(x, n_layers, growth_rate, bottleneck=4):
     """Independent form: keep the list of all feature maps, concatenate it for every layer."""
     features = [x]
     for _ in range(n_layers):
         seen = features[0] if len(features) == 1 else L.Concatenate()(features)
-        features.append(_bottleneck(seen, growth_rate))
+        features.append(_layer(seen, growth_rate, bottleneck))
     return features[0] if len(features) == 1 else L.Concatenate()(features)
 
 
@@ -36,34 +39,55 @@ def test_dense_block_check_accepts_a_correct_block(capsys):
     assert "PASSED" in capsys.readouterr().out
 
 
-def _chain(x, n, k):  # a plain chain: each layer sees only the one before
+def test_dense_block_cases_cover_both_kinds_of_layer():
+    kinds = {case[-1] for case in densenet_efficientnet.dense_block_cases(4, seed=0)}
+    assert {densenet_efficientnet.DEFAULT, None} <= kinds and any(isinstance(b, int) for b in kinds)
+
+
+def test_dense_layer_params_matches_keras():
+    for bottleneck in (None, 1, 4):
+        x = keras.Input((5, 5, 7))
+        model = keras.Model(x, _layer(x, 3, bottleneck))
+        assert model.count_params() == densenet_efficientnet.dense_layer_params(7, 3, bottleneck)
+
+
+def _chain(x, n, k, bottleneck=4):  # a plain chain: each layer sees only the one before
     h = x
     for _ in range(n):
-        h = _bottleneck(h, k)
+        h = _layer(h, k, bottleneck)
     return L.Concatenate()([x, h])
 
 
-def _input_last(x, n, k):
+def _input_last(x, n, k, bottleneck=4):
     for _ in range(n):
-        x = L.Concatenate()([_bottleneck(x, k), x])
+        x = L.Concatenate()([_layer(x, k, bottleneck), x])
     return x
 
 
-def _with_bias(x, n, k):
+def _with_bias(x, n, k, bottleneck=4):
     for _ in range(n):
-        x = L.Concatenate()([x, _bottleneck(x, k, bias=True)])
+        x = L.Concatenate()([x, _layer(x, k, bottleneck, bias=True)])
     return x
 
 
-def _only_input(x, n, k):  # every layer reads the block input only
-    return L.Concatenate()([x] + [_bottleneck(x, k) for _ in range(n)])
+def _only_input(x, n, k, bottleneck=4):  # every layer reads the block input only
+    return L.Concatenate()([x] + [_layer(x, k, bottleneck) for _ in range(n)])
 
 
-def _no_bottleneck(x, n, k):
+def _bottleneck_ignored(x, n, k, bottleneck=4):
     for _ in range(n):
-        h = L.Activation("relu")(L.BatchNormalization()(x))
-        x = L.Concatenate()([x, L.Conv2D(k, 3, padding="same", use_bias=False)(h)])
+        x = L.Concatenate()([x, _layer(x, k)])
     return x
+
+
+def _never_bottleneck(x, n, k, bottleneck=4):
+    for _ in range(n):
+        x = L.Concatenate()([x, _layer(x, k, None)])
+    return x
+
+
+def _lecture_signature(x, n, k):
+    return _bottleneck_ignored(x, n, k)
 
 
 @pytest.mark.parametrize(
@@ -73,11 +97,23 @@ def _no_bottleneck(x, n, k):
         (_input_last, "elsewhere"),
         (_with_bias, "parameters"),
         (_only_input, "ALL earlier"),
-        (_no_bottleneck, "parameters"),
-        (lambda x, n, k: None, "return"),
-        (lambda x, n, k: 3, "KerasTensor"),
+        (_bottleneck_ignored, "no 1x1 convolution"),
+        (_never_bottleneck, "1x1 bottleneck convolution"),
+        (_lecture_signature, "accept `bottleneck`"),
+        (lambda x, n, k, bottleneck=4: None, "return"),
+        (lambda x, n, k, bottleneck=4: 3, "KerasTensor"),
     ],
-    ids=["chain", "input-last", "biases", "input-only", "no-bottleneck", "none", "not-a-tensor"],
+    ids=[
+        "chain",
+        "input-last",
+        "biases",
+        "input-only",
+        "bottleneck-ignored",
+        "never-bottleneck",
+        "no-bottleneck-argument",
+        "none",
+        "not-a-tensor",
+    ],
 )
 def test_dense_block_check_rejects_wrong_blocks(wrong, expect):
     with pytest.raises(CheckFailed, match=expect):
@@ -97,13 +133,13 @@ def test_transition_check_accepts_a_correct_layer(capsys):
     assert "PASSED" in capsys.readouterr().out
 
 
-def _transition(pool=L.AveragePooling2D, relu=True, bias=False, default=0.5):
+def _transition(pool=L.AveragePooling2D, relu=True, bias=False, default=0.5, pool_first=True):
     def fn(x, compression=default):
         h = L.BatchNormalization()(x)
         if relu:
             h = L.Activation("relu")(h)
-        h = L.Conv2D(int(x.shape[-1] * compression), 1, use_bias=bias)(h)
-        return pool(2)(h)
+        conv = L.Conv2D(int(x.shape[-1] * compression), 1, use_bias=bias)
+        return conv(pool(2)(h)) if pool_first else pool(2)(conv(h))
 
     return fn
 
@@ -112,15 +148,27 @@ def _transition(pool=L.AveragePooling2D, relu=True, bias=False, default=0.5):
     "wrong, expect",
     [
         (_transition(pool=L.MaxPooling2D), "expected"),
-        (_transition(relu=False), "expected"),
+        (_transition(relu=False), "nonlinearity"),
         (_transition(bias=True), "parameters"),
         (_transition(default=1.0), "output shape"),
+        (_transition(pool_first=False), "MACs"),
     ],
-    ids=["max-pool", "no-relu", "bias", "no-compression-by-default"],
+    ids=["max-pool", "no-relu", "bias", "no-compression-by-default", "conv-then-pool"],
 )
 def test_transition_check_rejects_wrong_layers(wrong, expect):
     with pytest.raises(CheckFailed, match=expect):
         densenet_efficientnet.check_transition_layer(wrong)
+
+
+def test_numpy_transition_is_the_same_pooled_first():
+    """The reference's order (conv, then pool) and the lab's (pool, then conv) agree."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 7, 6, 5))
+    bn = (np.ones(5), np.zeros(5), np.zeros(5), np.ones(5), 0.0)
+    kernel = rng.standard_normal((1, 1, 5, 3))
+    pooled = np.maximum(x, 0)[:, :6].reshape(2, 3, 2, 3, 2, 5).mean(axis=(2, 4))
+    got = densenet_efficientnet._numpy_transition(x, bn, kernel)
+    np.testing.assert_allclose(got, pooled @ kernel[0, 0], rtol=1e-12, atol=1e-12)
 
 
 def scaling_ok(phi, alpha, beta, gamma, base_depth, base_width, base_resolution):

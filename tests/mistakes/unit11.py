@@ -15,23 +15,32 @@ def _bn_relu(x, relu=True):
     return L.ReLU()(x) if relu else x
 
 
-def dense_block_list(x, n_layers, growth_rate):
+def dense_block_list(x, n_layers, growth_rate, bottleneck=4):
     """Correct, written differently: the features kept in a list, concatenated each time."""
     features = [x]
     for _ in range(n_layers):
         y = features[0] if len(features) == 1 else L.Concatenate()(features)
-        y = L.Conv2D(4 * growth_rate, (1, 1), use_bias=False)(_bn_relu(y))
+        if bottleneck:
+            y = L.Conv2D(bottleneck * growth_rate, (1, 1), use_bias=False)(_bn_relu(y))
         y = L.Conv2D(growth_rate, (3, 3), padding="same", use_bias=False)(_bn_relu(y))
         features.append(y)
     return L.Concatenate()(features)
 
 
-def _dense(bottleneck=True, relu=True, new_first=False, bias=False, growth=1):
-    def dense_block(x, n_layers, growth_rate):
+def _dense(
+    optional=True, width=None, relu=True, new_first=False, bias=False, growth=1, bn_3x3=True
+):
+    """A dense block with one mistake; width(b, k) gives the 1x1 filters (b * k when right)."""
+
+    def dense_block(x, n_layers, growth_rate, bottleneck=4):
+        b = bottleneck if optional else 4
         for _ in range(n_layers):
-            y = _bn_relu(x, relu)
-            if bottleneck:
-                y = _bn_relu(L.Conv2D(4 * growth_rate, 1, use_bias=bias)(y), relu)
+            y = x
+            if b is not None:
+                y = _bn_relu(y, relu)
+                filters = width(b, growth_rate) if width else b * growth_rate
+                y = L.Conv2D(filters, 1, use_bias=bias)(y)
+            y = _bn_relu(y, relu) if bn_3x3 or b is not None else L.ReLU()(y)
             y = L.Conv2D(growth_rate * growth, 3, padding="same", use_bias=bias)(y)
             x = L.Concatenate()([y, x] if new_first else [x, y])
         return x
@@ -39,18 +48,36 @@ def _dense(bottleneck=True, relu=True, new_first=False, bias=False, growth=1):
     return dense_block
 
 
+def dense_block_lecture(x, n_layers, growth_rate):
+    """The lecture's DenseNet-BC block: no `bottleneck` argument."""
+    return _dense()(x, n_layers, growth_rate)
+
+
 def transition_activation(x, compression=0.5):
-    """Correct, written differently: Activation layer, AveragePooling2D by tuple."""
-    c = int(x.shape[-1] * compression)
+    """Correct, written differently: Activation layer, AveragePooling2D by tuple, floor."""
+    import math
+
+    c = math.floor(compression * x.shape[-1])
     x = L.Activation("relu")(L.BatchNormalization(epsilon=1.001e-5)(x))
-    return L.AveragePooling2D((2, 2), strides=(2, 2))(L.Conv2D(c, (1, 1), use_bias=False)(x))
+    return L.Conv2D(c, (1, 1), use_bias=False)(L.AveragePooling2D((2, 2), strides=(2, 2))(x))
 
 
-def _transition(relu=True, pool="avg", rounding=int, bias=False):
+def _transition(relu=True, pool="avg", rounding=int, bias=False, order="bn-relu-pool-conv"):
+    """A transition layer with one mistake; `order` places the pooling among the steps."""
+
     def transition_layer(x, compression=0.5):
-        x = _bn_relu(x, relu)
-        x = L.Conv2D(rounding(x.shape[-1] * compression), 1, use_bias=bias)(x)
-        return (L.AveragePooling2D if pool == "avg" else L.MaxPooling2D)(2, strides=2)(x)
+        filters = rounding(x.shape[-1] * compression)
+        steps = {
+            "bn": lambda t: L.BatchNormalization(epsilon=1.001e-5)(t),
+            "relu": (lambda t: L.ReLU()(t)) if relu else (lambda t: t),
+            "pool": lambda t: (L.AveragePooling2D if pool == "avg" else L.MaxPooling2D)(
+                2, strides=2
+            )(t),
+            "conv": lambda t: L.Conv2D(filters, 1, use_bias=bias)(t),
+        }
+        for step in order.split("-"):
+            x = steps[step](x)
+        return x
 
     return transition_layer
 
@@ -69,21 +96,31 @@ EXERCISES = {
     "check_dense_block": Exercise(
         run=densenet_efficientnet.check_dense_block,
         wrong={
-            "no-bottleneck": (_dense(bottleneck=False), r"1x1|Conv2D|parameters|expected"),
-            "no-relu": (_dense(relu=False), r"ReLU|relu|nonlinear|expected"),
-            "new-features-first": (_dense(new_first=True), r"first|unchanged|order"),
-            "conv-biases": (_dense(bias=True), r"bias|parameters"),
-            "growth-doubled": (_dense(growth=2), r"channels|shape|expected"),
+            "lecture-block-no-argument": (dense_block_lecture, r"bottleneck.*default of 4"),
+            "bottleneck-always": (_dense(optional=False), r"no 1x1 convolution.*optional"),
+            "bottleneck-4k-whatever-b": (_dense(width=lambda b, k: 4 * k), r"bottleneck \* growth"),
+            "bottleneck-b-filters": (_dense(width=lambda b, k: b), r"multiple of the growth"),
+            "no-bn-without-bottleneck": (_dense(bn_3x3=False), r"parameters.*BatchNormalization"),
+            "no-relu": (_dense(relu=False), r"nonlinearity"),
+            "new-features-first": (_dense(new_first=True), r"elsewhere.*\[x, new_features\]"),
+            "conv-biases": (_dense(bias=True), r"parameters.*use_bias"),
+            "growth-doubled": (_dense(growth=2), r"output shape"),
         },
         right={"feature-list": dense_block_list},
     ),
     "check_transition_layer": Exercise(
         run=densenet_efficientnet.check_transition_layer,
         wrong={
-            "no-relu": (_transition(relu=False), r"ReLU|relu|nonlinear|expected"),
-            "max-pooling": (_transition(pool="max"), r"average|Average|expected"),
-            "rounds-up": (_transition(rounding=lambda v: -int(-v // 1)), r"channels|int|expected"),
-            "conv-bias": (_transition(bias=True), r"bias|parameters"),
+            "lecture-order-conv-then-pool": (
+                _transition(order="bn-relu-conv-pool"),
+                r"pooled .* maps.*MACs.*pools before it convolves",
+            ),
+            "pool-before-relu": (_transition(order="bn-pool-relu-conv"), r"commutes.*ReLU"),
+            "pool-first-of-all": (_transition(order="pool-bn-relu-conv"), r"commutes.*ReLU"),
+            "no-relu": (_transition(relu=False), r"nonlinearity"),
+            "max-pooling": (_transition(pool="max"), r"maximum is not an average"),
+            "rounds-up": (_transition(rounding=lambda v: -int(-v // 1)), r"floor\(compression"),
+            "conv-bias": (_transition(bias=True), r"parameters.*use_bias=False"),
         },
         right={"activation-layer": transition_activation},
     ),
