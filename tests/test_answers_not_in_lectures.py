@@ -30,7 +30,6 @@ KNOWN = {
     for name in (
         "03_conv_as_gemm",  # conv2d_gemm: the lecture's im2col + GEMM steps
         "09_googlenet",  # the auxiliary classifier
-        "10_resnet",  # the projection block
         "14_transfer_learning",  # the frozen-backbone model, fine-tuning preparation
         "17_scaling_up",  # the augmentation
     )

@@ -11,20 +11,26 @@ from utils.checks import CheckFailed, resnet
 L = keras.layers
 
 
-def branch(x, filters, stride, zero_init):
-    y = L.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False)(x)
+def preact_branch(pre, filters, stride, zero_init):
+    """conv3x3 (stride) -> BN -> ReLU -> conv3x3 (kernel at 0 if zero_init), from `pre`."""
+    y = L.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False)(pre)
     y = L.Activation("relu")(L.BatchNormalization()(y))
-    y = L.Conv2D(filters, 3, padding="same", use_bias=False)(y)
-    return L.BatchNormalization(gamma_initializer="zeros" if zero_init else "ones")(y)
+    init = "zeros" if zero_init else "glorot_uniform"
+    return L.Conv2D(filters, 3, padding="same", use_bias=False, kernel_initializer=init)(y)
 
 
-def identity_block(x, zero_init=False):
-    return L.Activation("relu")(L.Add()([branch(x, x.shape[-1], 1, zero_init), x]))
+def preactivate(x):
+    return L.Activation("relu")(L.BatchNormalization()(x))
 
 
-def projection_block(x, filters, stride=2, zero_init=False):
-    shortcut = L.BatchNormalization()(L.Conv2D(filters, 1, strides=stride, use_bias=False)(x))
-    return L.Activation("relu")(L.Add()([branch(x, filters, stride, zero_init), shortcut]))
+def preact_identity_block(x, zero_init=False):
+    return L.Add()([preact_branch(preactivate(x), x.shape[-1], 1, zero_init), x])
+
+
+def preact_projection_block(x, filters, stride=2, zero_init=False):
+    pre = preactivate(x)
+    shortcut = L.Conv2D(filters, 1, strides=stride, use_bias=False)(pre)  # oneDNN: forward only
+    return L.Add()([preact_branch(pre, filters, stride, zero_init), shortcut])
 
 
 def gradient_norms(model, x, y):
@@ -48,71 +54,89 @@ def deep_net(n_blocks, residual, size=16, channels=16, classes=10):
 
 
 def test_correct_answers_pass(capsys):
-    resnet.check_identity_block(identity_block)
-    resnet.check_projection_block(projection_block, seed=5)
+    resnet.check_preact_identity_block(preact_identity_block)
+    resnet.check_preact_projection_block(preact_projection_block, seed=5)
     resnet.check_gradient_norms(gradient_norms)
     resnet.check_deep_net(deep_net)
     assert capsys.readouterr().out.count("PASSED") == 4
 
 
-def identity_no_shortcut(x, zero_init=False):
-    return L.Activation("relu")(branch(x, x.shape[-1], 1, zero_init))
-
-
-def identity_zero_first_bn(x, zero_init=False):
-    y = L.Conv2D(x.shape[-1], 3, padding="same", use_bias=False)(x)
+def lecture_basic_block(x, zero_init=False):
+    """The lecture's post-activation block: right shapes and parameters, wrong order."""
+    c = x.shape[-1]
+    y = L.Conv2D(c, 3, padding="same", use_bias=False)(x)
+    y = L.Conv2D(c, 3, padding="same", use_bias=False)(L.ReLU()(L.BatchNormalization()(y)))
     y = L.BatchNormalization(gamma_initializer="zeros" if zero_init else "ones")(y)
-    y = L.Conv2D(x.shape[-1], 3, padding="same", use_bias=False)(L.Activation("relu")(y))
-    return L.Activation("relu")(L.Add()([L.BatchNormalization()(y), x]))
+    return L.ReLU()(L.Add()([x, y]))
 
 
-def identity_no_final_relu(x, zero_init=False):
-    return L.Add()([branch(x, x.shape[-1], 1, zero_init), x])
-
-
-def identity_with_bias(x, zero_init=False):
-    y = L.Conv2D(x.shape[-1], 3, padding="same")(x)
+def identity_dilated(x, zero_init=False):
+    """Right layers in the right order; a dilated convolution computes something else."""
+    y = L.Conv2D(x.shape[-1], 3, padding="same", dilation_rate=2, use_bias=False)(preactivate(x))
     y = L.Activation("relu")(L.BatchNormalization()(y))
-    y = L.Conv2D(x.shape[-1], 3, padding="same")(y)
-    y = L.BatchNormalization(gamma_initializer="zeros" if zero_init else "ones")(y)
-    return L.Activation("relu")(L.Add()([y, x]))
+    init = "zeros" if zero_init else "glorot_uniform"
+    y = L.Conv2D(x.shape[-1], 3, padding="same", use_bias=False, kernel_initializer=init)(y)
+    return L.Add()([x, y])
+
+
+def identity_zero_everywhere(x, zero_init=False):
+    init = "zeros" if zero_init else "glorot_uniform"
+    pre = preactivate(x)
+    y = L.Conv2D(x.shape[-1], 3, padding="same", use_bias=False, kernel_initializer=init)(pre)
+    y = L.Activation("relu")(L.BatchNormalization()(y))
+    y = L.Conv2D(x.shape[-1], 3, padding="same", use_bias=False, kernel_initializer=init)(y)
+    return L.Add()([x, y])
+
+
+def identity_never_zero(x, zero_init=False):
+    return preact_identity_block(x, zero_init=False)
 
 
 @pytest.mark.parametrize(
-    "fn", [identity_no_shortcut, identity_zero_first_bn, identity_no_final_relu, identity_with_bias]
+    "fn, message",
+    [
+        (lecture_basic_block, "ends with the addition"),
+        (identity_dilated, "the same outputs"),
+        (identity_zero_everywhere, "never learn"),
+        (identity_never_zero, "starts the branch's last convolution's kernel at 0"),
+    ],
 )
-def test_identity_check_rejects(fn):
-    with pytest.raises(CheckFailed):
-        resnet.check_identity_block(fn)
+def test_identity_check_rejects(fn, message):
+    with pytest.raises(CheckFailed, match=message):
+        resnet.check_preact_identity_block(fn)
 
 
 def projection_pool_shortcut(x, filters, stride=2, zero_init=False):
-    shortcut = L.Conv2D(filters, 1, use_bias=False)(L.MaxPooling2D(stride, padding="same")(x))
-    shortcut = L.BatchNormalization()(shortcut)
-    return L.Activation("relu")(L.Add()([branch(x, filters, stride, zero_init), shortcut]))
+    pre = preactivate(x)
+    shortcut = L.Conv2D(filters, 1, use_bias=False)(L.MaxPooling2D(stride, padding="same")(pre))
+    return L.Add()([preact_branch(pre, filters, stride, zero_init), shortcut])
 
 
-def projection_zero_shortcut_bn(x, filters, stride=2, zero_init=False):
-    shortcut = L.Conv2D(filters, 1, strides=stride, use_bias=False)(x)
-    shortcut = L.BatchNormalization(gamma_initializer="zeros" if zero_init else "ones")(shortcut)
-    return L.Activation("relu")(L.Add()([branch(x, filters, stride, False), shortcut]))
+def projection_leaky(x, filters, stride=2, zero_init=False):
+    pre = L.LeakyReLU(0.1)(L.BatchNormalization()(x))
+    shortcut = L.Conv2D(filters, 1, strides=stride, use_bias=False)(pre)  # oneDNN: forward only
+    return L.Add()([preact_branch(pre, filters, stride, zero_init), shortcut])
 
 
-def projection_stride_on_second(x, filters, stride=2, zero_init=False):
-    y = L.Conv2D(filters, 3, padding="same", use_bias=False)(x)
-    y = L.Activation("relu")(L.BatchNormalization()(y))
-    y = L.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False)(y)
-    y = L.BatchNormalization(gamma_initializer="zeros" if zero_init else "ones")(y)
-    shortcut = L.BatchNormalization()(L.Conv2D(filters, 1, strides=stride, use_bias=False)(x))
-    return L.Activation("relu")(L.Add()([y, shortcut]))
+def projection_not_equal_to_shortcut(x, filters, stride=2, zero_init=False):
+    """Zero kernel and structure right, but the shortcut reads BN(x) before its ReLU."""
+    bn = L.BatchNormalization()(x)
+    pre = L.Activation("relu")(bn)
+    shortcut = L.Conv2D(filters, 1, strides=stride, use_bias=False)(bn)  # oneDNN: forward only
+    return L.Add()([preact_branch(pre, filters, stride, zero_init), shortcut])
 
 
 @pytest.mark.parametrize(
-    "fn", [projection_pool_shortcut, projection_zero_shortcut_bn, projection_stride_on_second]
+    "fn, message",
+    [
+        (projection_pool_shortcut, "the layers on each path"),
+        (projection_leaky, "the layers on each path"),
+        (projection_not_equal_to_shortcut, "the layers on each path"),
+    ],
 )
-def test_projection_check_rejects(fn):
-    with pytest.raises(CheckFailed):
-        resnet.check_projection_block(fn)
+def test_projection_check_rejects(fn, message):
+    with pytest.raises(CheckFailed, match=message):
+        resnet.check_preact_projection_block(fn)
 
 
 def norms_of_sum(model, x, y):
@@ -172,8 +196,8 @@ def test_deep_net_check_rejects(fn):
 
 
 def test_stub_says_where_to_write():
-    def identity_block(x, zero_init=False):
+    def preact_identity_block(x, zero_init=False):
         raise NotImplementedError()
 
     with pytest.raises(NotImplementedError, match="YOUR CODE HERE"):
-        resnet.check_identity_block(identity_block)
+        resnet.check_preact_identity_block(preact_identity_block)

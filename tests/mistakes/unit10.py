@@ -11,56 +11,108 @@ from utils.checks import resnet
 L = keras.layers
 
 
-def _identity(inner_relu=True, final_relu=True, zero_last=True, bias=False, add_x=True):
-    def identity_block(x, zero_init=False):
+def _preact_identity(
+    post_activation=False, final_relu=False, bias=False, shortcut="x", zero="last"
+):
+    """A pre-activation identity block, or one typical mistake in it."""
+
+    def preact_identity_block(x, zero_init=False):
         c = x.shape[-1]
-        y = L.BatchNormalization()(L.Conv2D(c, 3, padding="same", use_bias=bias)(x))
-        y = L.ReLU()(y) if inner_relu else y
-        y = L.Conv2D(c, 3, padding="same", use_bias=bias)(y)
-        zero = zero_init and zero_last
-        y = L.BatchNormalization(gamma_initializer="zeros" if zero else "ones")(y)
-        out = L.Add()([x, y]) if add_x else L.Add()([y, y])
+        if post_activation:  # the lecture's basic block: conv -> BN -> ReLU, ReLU after Add
+            y = L.ReLU()(L.BatchNormalization()(L.Conv2D(c, 3, padding="same", use_bias=False)(x)))
+            y = L.Conv2D(c, 3, padding="same", use_bias=False)(y)
+            y = L.BatchNormalization(gamma_initializer="zeros" if zero_init else "ones")(y)
+            return L.ReLU()(L.Add()([x, y]))
+        pre = L.ReLU()(L.BatchNormalization()(x))
+        y = L.Conv2D(
+            c,
+            3,
+            padding="same",
+            use_bias=bias,
+            kernel_initializer="zeros" if zero_init and zero == "first" else "glorot_uniform",
+        )(pre)
+        gamma = "zeros" if zero_init and zero == "gamma" else "ones"
+        y = L.ReLU()(L.BatchNormalization(gamma_initializer=gamma)(y))
+        y = L.Conv2D(
+            c,
+            3,
+            padding="same",
+            use_bias=bias,
+            kernel_initializer="zeros" if zero_init and zero == "last" else "glorot_uniform",
+        )(y)
+        out = L.Add()([{"x": x, "pre": pre, "none": y}[shortcut], y])
         return L.ReLU()(out) if final_relu else out
 
-    return identity_block
+    return preact_identity_block
 
 
-def identity_activation_layers(x, zero_init=False):
-    """Correct, written differently: Activation("relu") layers, keras.layers.add."""
+def preact_identity_activation_layers(x, zero_init=False):
+    """Correct, written differently: Activation layers, a loop, keras.layers.add, x second."""
+    y = x
+    for i in range(2):
+        y = L.Activation("relu")(L.BatchNormalization()(y))
+        init = keras.initializers.Zeros() if zero_init and i == 1 else "glorot_uniform"
+        y = L.Conv2D(x.shape[-1], (3, 3), padding="same", use_bias=False, kernel_initializer=init)(
+            y
+        )
+    return L.add([y, x])
+
+
+def preact_identity_plus(x, zero_init=False):
+    """Correct, written differently: keras.ops.relu and the `+` operator."""
     c = x.shape[-1]
-    y = L.Conv2D(c, (3, 3), padding="same", use_bias=False)(x)
-    y = L.Activation("relu")(L.BatchNormalization()(y))
-    y = L.Conv2D(c, (3, 3), padding="same", use_bias=False)(y)
-    y = L.BatchNormalization(gamma_initializer="zeros" if zero_init else "ones")(y)
-    return L.Activation("relu")(L.add([y, x]))
+    y = L.Conv2D(c, 3, padding="same", use_bias=False)(keras.ops.relu(L.BatchNormalization()(x)))
+    y = keras.ops.relu(L.BatchNormalization()(y))
+    last = L.Conv2D(c, 3, padding="same", use_bias=False, kernel_initializer="zeros")
+    return x + (last(y) if zero_init else L.Conv2D(c, 3, padding="same", use_bias=False)(y))
 
 
-def _projection(inner_relu=True, shortcut_stride=True, shortcut_bn=True, stride_second=False):
-    def projection_block(x, filters, stride=2, zero_init=False):
-        s = L.Conv2D(filters, 1, strides=stride if shortcut_stride else 1, use_bias=False)(x)
+def _preact_projection(
+    shortcut_from="pre",
+    shortcut_bn=False,
+    final_relu=False,
+    stride_second=False,
+    shortcut_stride=True,
+    shared_pre=True,
+    zero="last",
+):
+    """A pre-activation projection block, or one typical mistake in it."""
+
+    def preact_projection_block(x, filters, stride=2, zero_init=False):
+        pre = L.ReLU()(L.BatchNormalization()(x))
+        pre_short = pre if shared_pre else L.ReLU()(L.BatchNormalization()(x))
+        s = L.Conv2D(  # oneDNN: these checks run forward only
+            filters, 1, strides=stride if shortcut_stride else 1, use_bias=False
+        )({"pre": pre_short, "x": x}[shortcut_from])
         s = L.BatchNormalization()(s) if shortcut_bn else s
         y = L.Conv2D(
             filters, 3, strides=1 if stride_second else stride, padding="same", use_bias=False
-        )(x)
-        y = L.BatchNormalization()(y)
-        y = L.ReLU()(y) if inner_relu else y
+        )(pre)
+        gamma = "zeros" if zero_init and zero == "gamma" else "ones"
+        y = L.ReLU()(L.BatchNormalization(gamma_initializer=gamma)(y))
         y = L.Conv2D(
-            filters, 3, strides=stride if stride_second else 1, padding="same", use_bias=False
+            filters,
+            3,
+            strides=stride if stride_second else 1,
+            padding="same",
+            use_bias=False,
+            kernel_initializer="zeros" if zero_init and zero == "last" else "glorot_uniform",
         )(y)
-        y = L.BatchNormalization(gamma_initializer="zeros" if zero_init else "ones")(y)
-        return L.ReLU()(L.Add()([s, y]))
+        out = L.Add()([s, y])
+        return L.ReLU()(out) if final_relu else out
 
-    return projection_block
+    return preact_projection_block
 
 
-def projection_branch_first(x, filters, stride=2, zero_init=False):
-    """Correct, written differently: the branch first, the shortcut second, Add order swapped."""
-    y = L.Conv2D(filters, 3, strides=(stride, stride), padding="same", use_bias=False)(x)
-    y = L.ReLU()(L.BatchNormalization()(y))
-    y = L.Conv2D(filters, 3, padding="same", use_bias=False)(y)
-    y = L.BatchNormalization(gamma_initializer="zeros" if zero_init else "ones")(y)
-    s = L.BatchNormalization()(L.Conv2D(filters, 1, strides=(stride, stride), use_bias=False)(x))
-    return L.ReLU()(L.Add()([y, s]))
+def preact_projection_branch_first(x, filters, stride=2, zero_init=False):
+    """Correct, written differently: the branch first, tuples, Activation layers, Add order."""
+    pre = L.Activation("relu")(L.BatchNormalization()(x))
+    y = L.Conv2D(filters, (3, 3), strides=(stride, stride), padding="same", use_bias=False)(pre)
+    y = L.Activation("relu")(L.BatchNormalization()(y))
+    init = keras.initializers.Zeros() if zero_init else keras.initializers.GlorotUniform()
+    y = L.Conv2D(filters, (3, 3), padding="same", use_bias=False, kernel_initializer=init)(y)
+    s = L.Conv2D(filters, (1, 1), strides=(stride, stride), use_bias=False)(pre)  # oneDNN
+    return L.add([y, s])
 
 
 def norms_loop(model, x, y):
@@ -114,28 +166,40 @@ def _deep(inner_relu=True, softmax=False, shortcut_on_plain=False, flatten=False
 
 
 EXERCISES = {
-    "check_identity_block": Exercise(
-        run=resnet.check_identity_block,
+    "check_preact_identity_block": Exercise(
+        run=resnet.check_preact_identity_block,
         wrong={
-            "no-inner-relu": (_identity(inner_relu=False), r"nonlinearity"),
-            "no-final-relu": (_identity(final_relu=False), r"nonlinearity|relu"),
-            "conv-biases": (_identity(bias=True), r"use_bias=False"),
-            "no-shortcut": (_identity(add_x=False), r"identity shortcut|Add"),
+            "post-activation": (_preact_identity(post_activation=True), r"ends with the addition"),
+            "relu-after-add": (_preact_identity(final_relu=True), r"ends with the addition"),
+            "conv-biases": (_preact_identity(bias=True), r"use_bias=False"),
+            "preactivated-shortcut": (_preact_identity(shortcut="pre"), r"adds x itself"),
+            "no-shortcut": (_preact_identity(shortcut="none"), r"inputs is missing"),
+            "zero-gamma-not-kernel": (_preact_identity(zero="gamma"), r"never learn"),
+            "zero-first-kernel": (_preact_identity(zero="first"), r"never learn"),
         },
-        right={"activation-layers": identity_activation_layers},
+        right={
+            "activation-layers-loop": preact_identity_activation_layers,
+            "ops-and-plus": preact_identity_plus,
+        },
     ),
-    "check_projection_block": Exercise(
-        run=resnet.check_projection_block,
+    "check_preact_projection_block": Exercise(
+        run=resnet.check_preact_projection_block,
         wrong={
-            "no-inner-relu": (_projection(inner_relu=False), r"nonlinearity"),
+            "shortcut-from-x": (_preact_projection(shortcut_from="x"), r"pre-activated input"),
+            "shortcut-with-bn": (_preact_projection(shortcut_bn=True), r"batch norm of its own"),
+            "relu-after-add": (_preact_projection(final_relu=True), r"ends with the addition"),
+            "stride-on-second-conv": (
+                _preact_projection(stride_second=True),
+                r"first convolution takes the stride",
+            ),
             "shortcut-without-stride": (
-                _projection(shortcut_stride=False),
+                _preact_projection(shortcut_stride=False),
                 r"hint: the tensors reaching Add",
             ),
-            "shortcut-without-bn": (_projection(shortcut_bn=False), r"parameters"),
-            "stride-on-second-conv": (_projection(stride_second=True), r"Conv2D|strides"),
+            "two-preactivations": (_preact_projection(shared_pre=False), r"shared by the branch"),
+            "zero-gamma-not-kernel": (_preact_projection(zero="gamma"), r"never learn"),
         },
-        right={"branch-first": projection_branch_first},
+        right={"branch-first": preact_projection_branch_first},
     ),
     "check_gradient_norms": Exercise(
         run=resnet.check_gradient_norms,

@@ -1,12 +1,17 @@
-"""Checks for unit 10 (ResNet): residual blocks with identity and projection shortcuts, the
-per-layer gradient norms of a loss, and a deep plain / residual network for the experiment.
+"""Checks for unit 10 (ResNet): pre-activation residual blocks (He et al., 2016, "Identity
+Mappings in Deep Residual Networks") with identity and projection shortcuts, the per-layer
+gradient norms of a loss, and a deep plain / residual network for the experiment.
 
 References, all independent of the exercises' answers:
-- output shapes, and parameter counts against formulas summed in the check (a 3x3 convolution
-  without bias: 9 * c_in * c_out; a batch normalisation: 4 values per channel);
-- behaviour: a block whose last batch normalisation starts with gamma = 0 computes
-  relu(shortcut(x)): the identity on non-negative x, relu(x) on any x, and, with a projection,
-  relu(BN(x[::s, ::s] @ W)) computed in NumPy from the block's own 1x1 kernel and statistics;
+- the blocks: Keras blocks the check builds itself (`_reference_block`), compared with the
+  learner's by output shape, by the layers on every path from the input to the output (found
+  from the graph, so the order in which the code builds the two paths does not matter), by
+  their convolutions and parameters, and by their outputs on random inputs once the learner's
+  random weights are copied into the check's block (inference and training mode);
+- zero_init: the branch's last kernel at 0 makes a block the identity on every input
+  (negative values included: nothing follows the addition), and a projection block equal to
+  its shortcut, `relu(BN(x))[:, ::s, ::s] @ W`, computed in NumPy from the block's own batch
+  norm and 1x1 kernel;
 - gradient norms against NumPy backpropagation written in the check for small dense and
   convolutional models;
 - the deep network: its depth (`utils.measure.graph.weight_depth`), its parameters, and what
@@ -22,7 +27,7 @@ from collections.abc import Callable
 import numpy as np
 
 from utils.checks.core import CheckFailed, call, fail, passed
-from utils.checks.structure import model_of
+from utils.checks.structure import activation_name, model_of
 
 
 def _layers(model, cls_name: str) -> list:
@@ -38,196 +43,388 @@ def _run(model, x, training: bool) -> np.ndarray:
     return keras.ops.convert_to_numpy(model(x, training=training))
 
 
-def _check_structure(model, name, case, want_shape, want_params, convs_wanted):
-    if tuple(model.output.shape[1:]) != want_shape:
-        raise fail(
-            name,
-            case,
-            f"output shape (None, {', '.join(map(str, want_shape))})",
-            f"(None, {', '.join(map(str, model.output.shape[1:]))})",
-        )
-    convs = _layers(model, "Conv2D")
-    got = sorted(
-        (tuple(int(v) for v in c.kernel.shape), tuple(c.strides), c.bias is not None) for c in convs
-    )
-    if got != sorted(convs_wanted):
-        raise fail(
-            name,
-            case,
-            f"Conv2D (kernel shape, strides, has bias) {sorted(convs_wanted)}",
-            got,
-            "the convolutions have no bias (use_bias=False): the batch norm after each adds its own shift",
-        )
-    if model.count_params() != want_params:
-        raise fail(
-            name,
-            case,
-            f"{want_params:,} parameters (convolutions without bias, a batch norm after each)",
-            f"{model.count_params():,}",
-        )
-    if len(_layers(model, "Add")) != 1:
-        raise fail(
-            name,
-            case,
-            "one Add layer (the shortcut joins the branch)",
-            f"{len(_layers(model, 'Add'))}",
-        )
-    from utils.checks.structure import check_nonlinear
-    from utils.measure.graph import parents
-
-    # the branch's first convolution (3x3, fed by the block's input) is followed by a ReLU,
-    # and so is the addition
-    first = [c for c in convs if c.kernel_size == (3, 3) and model.layers[0] in parents(c)]
-    check_nonlinear(model, first, name, case, "the branch's first 3x3 convolution (after its BN)")
-    check_nonlinear(model, _layers(model, "Add"), name, case, "the addition of the two paths")
-
-
-def _block_cases(n, seed):
-    rng = np.random.default_rng(seed)
-    for _ in range(n):
-        yield int(rng.integers(3, 12)), int(rng.integers(3, 12)), int(rng.integers(1, 17))
-
-
-def _check_zero_gamma(model, name, case):
-    """With zero_init, exactly the batch norm that feeds the Add starts with gamma = 0."""
-    from utils.measure.graph import parents
-
-    add = _layers(model, "Add")[0]
-    zero = [bn.name for bn in _layers(model, "BatchNormalization") if not keras_np(bn.gamma).any()]
-    feeding = [p.name for p in parents(add) if p.name in zero]
-    if len(zero) != 1 or len(feeding) != 1:
-        raise fail(
-            name,
-            case,
-            "gamma = 0 on one batch norm: the last one of the branch, which feeds Add",
-            f"gamma = 0 on {zero or 'none'}",
-        )
-
-
-def check_identity_block(identity_block: Callable, seed: int = 0, n_cases: int = 4) -> None:
-    """`identity_block(x, zero_init=False)`: conv3x3-BN-ReLU-conv3x3-BN (C kernels each, no
-    bias), plus x, then ReLU: (N, H, W, C) -> (N, H, W, C). zero_init: the last batch norm's
-    gamma starts at 0."""
-    from utils.measure.graph import parents
-    from utils.measure.tables import without_weights
-
-    name = "identity_block"
-    for h, w, c in _block_cases(n_cases, seed):
-        case = f"x of shape (None, {h}, {w}, {c})"
-        with without_weights():
-            model = model_of(identity_block, (h, w, c), name=name, case=case)
-        want = 2 * 9 * c * c + 2 * 4 * c
-        _check_structure(model, name, case, (h, w, c), want, [((3, 3, c, c), (1, 1), False)] * 2)
-        add = _layers(model, "Add")[0]
-        if model.layers[0] not in parents(add):
-            raise fail(
-                name,
-                case,
-                "the block's input x is one of the two inputs of Add (identity shortcut)",
-                [p.name for p in parents(add)],
-            )
-    rng = np.random.default_rng(seed + 1)
-    h, w, c = 6, 5, int(rng.integers(3, 9))
-    case = f"x of shape (None, {h}, {w}, {c}), zero_init=True"
-    model = model_of(identity_block, (h, w, c), name=name, case=case, zero_init=True)
-    _check_zero_gamma(model, name, case)
-    x = rng.standard_normal((3, h, w, c)).astype("float32")
-    x_pos = np.maximum(x, 0)
-    case = f"x of shape (3, {h}, {w}, {c}), zero_init=True"
-    model = model_of(identity_block, (h, w, c), name=name, case=case, zero_init=True)
-    for training in (False, True):
-        for inp, want, what in (
-            (x_pos, x_pos, "x (x >= 0: the block is the identity)"),
-            (x, x_pos, "relu(x) (the final ReLU on x < 0)"),
-        ):
-            got = _run(model, inp, training)
-            err = float(np.abs(got - want).max())
-            if err > 1e-5:
-                raise fail(
-                    name,
-                    f"{case}, training={training}",
-                    what,
-                    f"a largest difference of {err:.3g}",
-                    "gamma_initializer='zeros' on the LAST batch norm only; add x; then ReLU",
-                )
-    case = f"x of shape (3, {h}, {w}, {c}), zero_init=False"
-    model = model_of(identity_block, (h, w, c), name=name, case=case)
-    got = _run(model, x_pos, False)
-    if got.min() < 0 or np.allclose(got, x_pos, atol=1e-3):
-        raise fail(
-            name,
-            case,
-            "a non-negative output different from x (gamma starts at 1)",
-            f"min {got.min():.3f}, equal to x: {np.allclose(got, x_pos, atol=1e-3)}",
-        )
-    passed(
-        f"identity_block: shapes, convolutions and parameters on {n_cases} cases; the identity "
-        "shortcut; zero_init gives relu(x) in training and inference"
-    )
-
-
-def check_projection_block(projection_block: Callable, seed: int = 0, n_cases: int = 4) -> None:
-    """`projection_block(x, filters, stride=2, zero_init=False)`: conv3x3 (stride) -BN-ReLU-
-    conv3x3-BN, plus a shortcut conv1x1 (stride) -BN, then ReLU:
-    (N, H, W, C) -> (N, ceil(H / stride), ceil(W / stride), filters). No biases."""
-    from utils.measure.tables import without_weights
-
-    name = "projection_block"
-    rng = np.random.default_rng(seed)
-    for h, w, c in _block_cases(n_cases, seed):
-        f, s = int(rng.integers(1, 17)), int(rng.integers(1, 3))
-        case = f"x of shape (None, {h}, {w}, {c}), filters={f}, stride={s}"
-        with without_weights():
-            model = model_of(projection_block, (h, w, c), f, name=name, case=case, stride=s)
-        want_shape = (-(-h // s), -(-w // s), f)
-        want = 9 * c * f + 9 * f * f + c * f + 3 * 4 * f
-        convs = [
-            ((3, 3, c, f), (s, s), False),
-            ((3, 3, f, f), (1, 1), False),
-            ((1, 1, c, f), (s, s), False),
-        ]
-        _check_structure(model, name, case, want_shape, want, convs)
-    # behaviour: with zero_init the output is relu(BN(projection(x))), here in NumPy
-    from utils.measure.graph import parents
-
-    h, w, c, f, s = 7, 8, 5, 6, 2
-    case = f"x of shape (2, {h}, {w}, {c}), filters={f}, stride={s}, zero_init=True"
-    model = model_of(projection_block, (h, w, c), f, name=name, case=case, stride=s, zero_init=True)
-    _check_zero_gamma(model, name, case)
-    proj = [cv for cv in _layers(model, "Conv2D") if tuple(cv.kernel.shape[:2]) == (1, 1)][0]
-    bns = [bn for bn in _layers(model, "BatchNormalization") if proj in parents(bn)]
-    if len(bns) != 1:
-        raise fail(
-            name, case, "a BatchNormalization right after the 1x1 projection", f"{len(bns)} of them"
-        )
-    bn = bns[0]
-    x = rng.standard_normal((2, h, w, c)).astype("float32")
-    kernel = keras_np(proj.kernel)[0, 0]
-    z = x[:, ::s, ::s, :] @ kernel
-    gamma, beta, mean, var = (
-        keras_np(v) for v in (bn.gamma, bn.beta, bn.moving_mean, bn.moving_variance)
-    )
-    want = np.maximum(gamma * (z - mean) / np.sqrt(var + bn.epsilon) + beta, 0)
-    got = _run(model, x, False)
-    err = float(np.abs(got - want).max())
-    if err > 1e-4:
-        raise fail(
-            name,
-            case,
-            "relu(BN(x[:, ::2, ::2] @ W_proj)) at inference (NumPy), since the branch starts at 0",
-            f"a largest difference of {err:.3g}",
-            "gamma_initializer='zeros' on the branch's last batch norm, not on the shortcut's",
-        )
-    passed(
-        f"projection_block: shapes, convolutions and parameters on {n_cases} cases; with zero_init "
-        "the block equals its projection shortcut (NumPy)"
-    )
-
-
 def keras_np(variable) -> np.ndarray:
     import keras
 
     return np.asarray(keras.ops.convert_to_numpy(variable), dtype=np.float64)
+
+
+# --- pre-activation residual blocks -----------------------------------------------------------
+
+
+def _kind(op) -> str:
+    """A layer (or operation) of a block in the exercise's words: "BatchNormalization", "ReLU"
+    (a ReLU layer, `Activation("relu")` or `keras.ops.relu`), "Conv2D 3x3" (with ", stride 2"
+    or an activation when it has one), "Add" (the layer or `+`), else its class name."""
+    kind = type(op).__name__
+    if kind == "Conv2D":
+        text = "Conv2D " + "x".join(str(k) for k in op.kernel_size)
+        strides = tuple(op.strides)
+        if strides != (1, 1):
+            text += f", stride {strides[0]}" if len(set(strides)) == 1 else f", strides {strides}"
+        act = activation_name(op)
+        return text + (f", activation {act}" if act else "")
+    if kind in ("ReLU", "Relu") or (kind == "Activation" and activation_name(op) == "relu"):
+        return "ReLU"
+    return kind
+
+
+def _paths(model) -> list[list]:
+    """Every path through `model` from its input to its output, as the list of the layers (or
+    operations) on it in order, the InputLayer left out; sorted by their kinds."""
+    from utils.measure.graph import parents
+
+    def walk(op) -> list[list]:
+        above = parents(op)
+        if not above:  # the InputLayer
+            return [[]]
+        return [path + [op] for p in above for path in walk(p)]
+
+    return sorted(walk(model.outputs[0]._keras_history.operation), key=_kinds)
+
+
+def _kinds(path: list) -> list[str]:
+    return [_kind(op) for op in path]
+
+
+def _describe(paths: list[list]) -> str:
+    return "; ".join(" -> ".join(["x", *_kinds(p)]) for p in paths)
+
+
+def _path_hint(paths: list[list], project: bool) -> str:
+    """The likely cause when the learner's paths differ from the check's block's."""
+    kinds = [_kinds(p) for p in paths]
+    if any(not k or k[-1] != "Add" for k in kinds):
+        return (
+            "a pre-activation block ends with the addition: the batch norm and ReLU that would "
+            "follow it belong to the next block, which applies them before its convolutions."
+        )
+    branch = [k for k in kinds if any(s.startswith("Conv2D 3x3") for s in k)]
+    if branch and branch[0][0].startswith("Conv2D"):
+        return (
+            "in a pre-activation block every convolution comes after a batch norm and a ReLU, "
+            "not before them (that is the lecture's basic block)."
+        )
+    if branch and any("stride" in s for s in [s for s in branch[0] if "3x3" in s][1:]):
+        return (
+            "the branch's first convolution takes the stride (as the projection does), the "
+            "second one keeps stride 1."
+        )
+    short = [k for k in kinds if not any(s.startswith("Conv2D 3x3") for s in k)]
+    if not short:
+        return "Add receives the branch and the shortcut: one of its two inputs is missing."
+    if not project and short and short[0] != ["Add"]:
+        return "the identity shortcut adds x itself, as the block received it."
+    if project and short and short[0][0].startswith("Conv2D"):
+        return (
+            "the projection reads the pre-activated input relu(BN(x)), the tensor the branch's "
+            "first convolution reads, not x."
+        )
+    if project and short and "BatchNormalization" in short[0][1:]:
+        return "the projection has no batch norm of its own after it."
+    return "compare the order of the layers on each path with the exercise."
+
+
+def _reference_block(x, filters: int, stride: int, project: bool):
+    """The check's own pre-activation block: BN -> ReLU on x; a branch of conv3x3 (stride),
+    BN, ReLU, conv3x3; a shortcut that is x itself or a 1x1 convolution (stride) of the
+    pre-activated input; their sum. No biases; Keras's default settings otherwise."""
+    import keras
+
+    layers = keras.layers
+    pre = layers.Activation("relu")(layers.BatchNormalization(axis=-1)(x))
+    branch = layers.Conv2D(filters, (3, 3), strides=stride, padding="same", use_bias=False)(pre)
+    branch = layers.Activation("relu")(layers.BatchNormalization(axis=-1)(branch))
+    branch = layers.Conv2D(filters, (3, 3), strides=1, padding="same", use_bias=False)(branch)
+    shortcut = x
+    if project:  # oneDNN: stride 2 on a 1x1 kernel; the check only runs it forward
+        shortcut = layers.Conv2D(filters, (1, 1), strides=stride, use_bias=False)(pre)  # oneDNN
+    return layers.Add()([branch, shortcut])
+
+
+def _same_structure(name: str, case: str, model, reference, project: bool) -> list[tuple]:
+    """CheckFailed at the first difference between `model` and `reference` in output shape,
+    paths, convolutions and parameters; else the (learner's layer, check's layer) pairs."""
+    want_shape, got_shape = tuple(reference.output.shape[1:]), tuple(model.output.shape[1:])
+    if got_shape != want_shape:
+        raise fail(
+            name,
+            case,
+            f"output shape (None, {', '.join(map(str, want_shape))})",
+            f"(None, {', '.join(map(str, got_shape))})",
+            "padding='same' keeps the size of a convolution's input; with a stride, it divides "
+            "the size in the branch and in the shortcut alike.",
+        )
+    mine, ref = _paths(model), _paths(reference)
+    if [_kinds(p) for p in mine] != [_kinds(p) for p in ref]:
+        raise fail(
+            name,
+            f"{case}: the layers on each path from x to the output",
+            _describe(ref),
+            _describe(mine),
+            _path_hint(mine, project),
+        )
+    biased = [op.name for p in mine for op in p if _kind(op).startswith("Conv2D") and op.use_bias]
+    if biased:
+        raise fail(
+            name,
+            case,
+            "convolutions without bias (use_bias=False)",
+            f"a bias in {sorted(set(biased))}",
+            "every convolution's output reaches a batch norm before any ReLU (the branch's, or "
+            "through the sum the next block's), whose beta is a learnt shift already.",
+        )
+    for pm, pr in zip(mine, ref, strict=True):
+        for a, b in zip(pm, pr, strict=True):
+            if _kind(a).startswith("Conv2D") and a.filters != b.filters:
+                raise fail(
+                    name,
+                    f"{case}, {a.name}",
+                    f"{b.filters} kernels",
+                    f"{a.filters}",
+                    "every convolution of the block has the block's number of output channels.",
+                )
+    if model.count_params() != reference.count_params():
+        raise fail(
+            name,
+            case,
+            f"{reference.count_params():,} parameters",
+            f"{model.count_params():,}",
+            "count one batch norm on x, shared by the branch and the shortcut, and one inside "
+            "the branch (4 values per channel each), and the convolutions' kernels.",
+        )
+    pairs: dict[int, tuple] = {}
+    for pm, pr in zip(mine, ref, strict=True):
+        for a, b in zip(pm, pr, strict=True):
+            if pairs.setdefault(id(a), (a, b))[1] is not b:
+                raise fail(
+                    name,
+                    case,
+                    "one pre-activation relu(BN(x)) that both paths read",
+                    f"`{a.name}` where the check's block has two different layers",
+                    "compute relu(BN(x)) once, and let the branch and the shortcut read it.",
+                )
+    return list(pairs.values())
+
+
+def _random_weights(model, rng: np.random.Generator) -> None:
+    """Draw every weight of `model` anew: He-scaled kernels, batch-norm statistics far from
+    the identity (gamma, beta, moving mean, moving variance), small biases."""
+    import keras
+
+    for layer in model.layers:
+        weights = layer.get_weights()
+        if not weights:
+            continue
+        if isinstance(layer, keras.layers.BatchNormalization) and len(weights) == 4:
+            c = weights[0].shape
+            weights = [
+                rng.uniform(0.5, 1.5, c),
+                rng.normal(0, 0.3, c),
+                rng.normal(0, 0.3, c),
+                rng.uniform(0.5, 1.5, c),
+            ]
+        else:
+            weights = [
+                rng.normal(0, np.sqrt(2 / np.prod(w.shape[:-1])), w.shape)
+                if w.ndim > 1
+                else rng.normal(0, 0.1, w.shape)
+                for w in weights
+            ]
+        layer.set_weights([w.astype("float32") for w in weights])
+
+
+def _same_function(name, case, model, reference, pairs, rng) -> None:
+    """The learner's block with random weights and the check's with the same weights (and the
+    same batch-norm epsilon) give the same outputs on random inputs, in both modes."""
+    import keras
+
+    _random_weights(model, rng)
+    for mine, ref in pairs:
+        if getattr(mine, "weights", None):  # a layer with weights, not `+` or an activation
+            ref.set_weights(mine.get_weights())
+            if isinstance(ref, keras.layers.BatchNormalization):
+                ref.epsilon = mine.epsilon
+    x = rng.normal(size=(2, *model.inputs[0].shape[1:])).astype("float32")
+    for training in (False, True):
+        got = keras.ops.convert_to_numpy(model(x, training=training))
+        want = keras.ops.convert_to_numpy(reference(x, training=training))
+        if not np.allclose(got, want, rtol=1e-4, atol=1e-4):
+            raise fail(
+                name,
+                f"{case}, training={training}, the same random weights in your block and the "
+                "check's",
+                "the same outputs",
+                f"outputs that differ by up to {float(np.abs(got - want).max()):.3g}",
+                "your layers match the check's in kind, order and size, so look at their "
+                "settings (padding, dilation, the batch norms' axis, the ReLUs' arguments) and "
+                "at the tensor each of them reads.",
+            )
+
+
+def _block_cases(n: int, seed: int, project: bool):
+    """(h, w, c, filters, stride): small random blocks, strides 1 and 2 for a projection."""
+    rng = np.random.default_rng(seed)
+    for _ in range(n):
+        h, w, c = (int(v) for v in rng.integers(3, 12, size=3))
+        f, s = (int(rng.integers(1, 17)), int(rng.integers(1, 3))) if project else (c, 1)
+        yield h, w, c, f, s
+
+
+def _check_block(block, name, project, seed, n_cases) -> None:
+    """Structure and function of the learner's block against the check's, on random cases."""
+    import keras
+
+    rng = np.random.default_rng(seed + 1000)
+    for h, w, c, f, s in _block_cases(n_cases, seed, project):
+        args, kwargs = ((f,), {"stride": s}) if project else ((), {})
+        case = f"x of shape (None, {h}, {w}, {c})" + (
+            f", filters={f}, stride={s}" if project else ""
+        )
+        model = model_of(block, (h, w, c), *args, name=name, case=case, **kwargs)
+        inp = keras.Input((h, w, c))
+        reference = keras.Model(inp, _reference_block(inp, f, s, project))
+        pairs = _same_structure(name, case, model, reference, project)
+        _same_function(name, case, model, reference, pairs, rng)
+
+
+def _zero_kernels(name, case, model, reference, project, zero_init: bool) -> list[list]:
+    """CheckFailed unless exactly the branch's last kernel is 0 (zero_init) or none is (after
+    the structure's checks); else the learner's paths."""
+    _same_structure(name, case, model, reference, project)
+    paths = _paths(model)
+    branch, _ = _branch_and_shortcut(paths)
+    convs = [ly for ly in model.layers if _kind(ly).startswith("Conv2D")]
+    zero = [cv.name for cv in convs if not keras_np(cv.kernel).any()]
+    want = [branch[-2].name] if zero_init else []
+    if zero != want:
+        gammas = [
+            bn.name for bn in _layers(model, "BatchNormalization") if not keras_np(bn.gamma).any()
+        ]
+        if zero_init and gammas:
+            hint = (
+                "a batch norm with gamma = 0 followed by a ReLU outputs 0 where the ReLU's "
+                "gradient is 0: the weights of the branch would get no gradient and never learn. "
+                "A pre-activation branch ends with a convolution: that one starts at 0."
+            )
+        elif zero_init and zero:
+            hint = (
+                "a zero kernel early in the branch hands the rest of it only zeros, and no "
+                "gradient reaches the kernels: the branch would never learn. Only the last "
+                "convolution, the one whose output Add receives, starts at 0."
+            )
+        elif zero_init:
+            hint = "zero_init=True starts the branch's last convolution's kernel at 0."
+        else:
+            hint = "zero_init=False keeps Keras's default random initialiser on every kernel."
+        raise fail(
+            name,
+            f"{case}, zero_init={zero_init}",
+            f"zero kernels: {want or 'none'} (the branch's last convolution)"
+            if zero_init
+            else "no zero kernel",
+            f"zero kernels: {zero or 'none'}",
+            hint,
+        )
+    return paths
+
+
+def _branch_and_shortcut(paths: list[list]) -> tuple[list, list]:
+    """The path through the 3x3 convolutions and the other one."""
+    branch = next(p for p in paths if any(_kind(op).startswith("Conv2D 3x3") for op in p))
+    return branch, next(p for p in paths if p is not branch)
+
+
+def check_preact_identity_block(
+    preact_identity_block: Callable, seed: int = 0, n_cases: int = 4
+) -> None:
+    """`preact_identity_block(x, zero_init=False)`: BN -> ReLU -> conv3x3 -> BN -> ReLU ->
+    conv3x3 (C kernels each, no bias), plus x: (N, H, W, C) -> (N, H, W, C). zero_init: the
+    last convolution's kernel starts at 0."""
+    import keras
+
+    name = "preact_identity_block"
+    _check_block(preact_identity_block, name, False, seed, n_cases)
+    rng = np.random.default_rng(seed + 1)
+    h, w, c = 6, 5, int(rng.integers(3, 9))
+    inp = keras.Input((h, w, c))
+    reference = keras.Model(inp, _reference_block(inp, c, 1, False))
+    case = f"x of shape (3, {h}, {w}, {c})"
+    for zero_init in (False, True):
+        model = model_of(
+            preact_identity_block, (h, w, c), name=name, case=case, zero_init=zero_init
+        )
+        _zero_kernels(name, case, model, reference, False, zero_init)
+    x = rng.standard_normal((3, h, w, c)).astype("float32")
+    for training in (False, True):
+        err = float(np.abs(_run(model, x, training) - x).max())
+        if err > 1e-6:
+            raise fail(
+                name,
+                f"{case} (negative values too), zero_init=True, training={training}",
+                "x itself: the branch adds 0",
+                f"a largest difference of {err:.3g}",
+                "nothing follows the addition in a pre-activation block.",
+            )
+    passed(
+        f"{name}: layer order, shapes, parameters, and the outputs of the check's own block with "
+        f"the same weights, on {n_cases} cases; with zero_init the identity on every x"
+    )
+
+
+def check_preact_projection_block(
+    preact_projection_block: Callable, seed: int = 0, n_cases: int = 4
+) -> None:
+    """`preact_projection_block(x, filters, stride=2, zero_init=False)`: BN -> ReLU on x,
+    then a branch conv3x3 (stride) -> BN -> ReLU -> conv3x3 and a shortcut conv1x1 (stride)
+    of that pre-activated input, added: (N, H, W, C) -> (N, ceil(H / stride),
+    ceil(W / stride), filters). No biases; zero_init: the branch's last kernel starts at 0."""
+    import keras
+
+    name = "preact_projection_block"
+    _check_block(preact_projection_block, name, True, seed, n_cases)
+    rng = np.random.default_rng(seed + 2)
+    h, w, c, f, s = 7, 8, int(rng.integers(3, 9)), int(rng.integers(3, 9)), 2
+    inp = keras.Input((h, w, c))
+    reference = keras.Model(inp, _reference_block(inp, f, s, True))
+    case = f"x of shape (2, {h}, {w}, {c}), filters={f}, stride={s}"
+    for zero_init in (False, True):
+        model = model_of(
+            preact_projection_block,
+            (h, w, c),
+            f,
+            name=name,
+            case=case,
+            stride=s,
+            zero_init=zero_init,
+        )
+        paths = _zero_kernels(name, case, model, reference, True, zero_init)
+    # with zero_init the block is its shortcut: relu(BN(x)) on every s-th pixel, times W
+    bn, _, conv, _ = _branch_and_shortcut(paths)[1]
+    gamma, beta, mean, var = (
+        keras_np(v) for v in (bn.gamma, bn.beta, bn.moving_mean, bn.moving_variance)
+    )
+    kernel = keras_np(conv.kernel)[0, 0]
+    x = rng.standard_normal((2, h, w, c)).astype("float32")
+    for training in (False, True):  # inference first: training updates the moving statistics
+        m, v = (x.mean(axis=(0, 1, 2)), x.var(axis=(0, 1, 2))) if training else (mean, var)
+        pre = np.maximum(gamma * (x - m) / np.sqrt(v + bn.epsilon) + beta, 0)
+        want = pre[:, ::s, ::s, :] @ kernel
+        err = float(np.abs(_run(model, x, training) - want).max())
+        if err > 1e-4:
+            raise fail(
+                name,
+                f"{case}, zero_init=True, training={training}",
+                "the shortcut alone, relu(BN(x))[:, ::2, ::2] @ W (NumPy, from your block's "
+                "first batch norm and 1x1 kernel W)",
+                f"a largest difference of {err:.3g}",
+                "with the last kernel at 0 the branch adds 0, and nothing follows the addition.",
+            )
+    passed(
+        f"{name}: layer order, shapes, parameters, and the outputs of the check's own block with "
+        f"the same weights, on {n_cases} cases; with zero_init the block equals its projection "
+        "of relu(BN(x)) (NumPy)"
+    )
 
 
 # --- gradient norms ---------------------------------------------------------------------------
