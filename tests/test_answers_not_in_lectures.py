@@ -29,7 +29,6 @@ KNOWN = {
     name: _TODO
     for name in (
         "03_conv_as_gemm",  # conv2d_gemm: the lecture's im2col + GEMM steps
-        "09_googlenet",  # the auxiliary classifier
         "14_transfer_learning",  # the frozen-backbone model, fine-tuning preparation
         "17_scaling_up",  # the augmentation
     )

@@ -27,17 +27,17 @@ def module(x, f1, f3r, f3, f5r, f5, pool_proj):
     return L.Concatenate()([conv(x, f1, 1), b3, b5, bp])
 
 
-def aux(x, classes):
-    x = L.AveragePooling2D(5, strides=3)(x)
-    x = L.Conv2D(128, 1, activation="relu")(x)
-    x = L.Dense(1024, activation="relu")(L.Flatten()(x))
-    return L.Dense(classes, activation="softmax")(L.Dropout(0.7)(x))
+def factorised(x, f1, f3r, f3, f5r, f5, pool_proj):
+    b3 = conv(conv(x, f3r, 1), f3, 3)
+    b5 = conv(conv(conv(x, f5r, 1), f5r, 3), f5, 3)
+    bp = conv(L.MaxPooling2D(3, strides=1, padding="same")(x), pool_proj, 1)
+    return L.Concatenate()([conv(x, f1, 1), b3, b5, bp])
 
 
 def test_correct_answers_pass(capsys):
     googlenet.check_naive_inception(naive)
     googlenet.check_inception_module(module, seed=3)
-    googlenet.check_auxiliary_classifier(aux)
+    googlenet.check_factorised_inception(factorised, seed=5)
     assert capsys.readouterr().out.count("PASSED") == 3
 
 
@@ -117,24 +117,47 @@ def test_module_check_rejects(fn):
         googlenet.check_inception_module(fn)
 
 
-def aux_same_padding(x, classes):
-    x = L.AveragePooling2D(5, strides=3, padding="same")(x)
-    x = L.Conv2D(128, 1, activation="relu")(x)
-    x = L.Dense(1024, activation="relu")(L.Flatten()(x))
-    return L.Dense(classes, activation="softmax")(L.Dropout(0.7)(x))
+def factorised_kept_5x5(x, f1, f3r, f3, f5r, f5, pool_proj):  # exercise 2's module
+    return module(x, f1, f3r, f3, f5r, f5, pool_proj)
 
 
-def aux_no_dropout(x, classes):
-    x = L.AveragePooling2D(5, strides=3)(x)
-    x = L.Conv2D(128, 1, activation="relu")(x)
-    x = L.Dense(1024, activation="relu")(L.Flatten()(x))
-    return L.Dense(classes, activation="softmax")(x)
+def factorised_in_parallel(x, f1, f3r, f3, f5r, f5, pool_proj):  # two 3x3 side by side
+    r = conv(x, f5r, 1)
+    b5 = L.Add()([conv(r, f5, 3), conv(conv(r, f5r, 1), f5, 3)])
+    bp = conv(L.MaxPooling2D(3, strides=1, padding="same")(x), pool_proj, 1)
+    return L.Concatenate()([conv(x, f1, 1), conv(conv(x, f3r, 1), f3, 3), b5, bp])
 
 
-@pytest.mark.parametrize("fn", [aux_same_padding, aux_no_dropout])
-def test_aux_check_rejects(fn):
+def factorised_pool_after_projection(x, f1, f3r, f3, f5r, f5, pool_proj):
+    b5 = conv(conv(conv(x, f5r, 1), f5r, 3), f5, 3)
+    bp = L.MaxPooling2D(3, strides=1, padding="same")(conv(x, pool_proj, 1))
+    return L.Concatenate()([conv(x, f1, 1), conv(conv(x, f3r, 1), f3, 3), b5, bp])
+
+
+def factorised_second_on_reduction(x, f1, f3r, f3, f5r, f5, pool_proj):
+    """The second 3x3 reads the reduction, not the first 3x3: its receptive field is 3x3."""
+    r = conv(x, f5r, 1)
+    b5 = L.Concatenate()([conv(r, f5r, 3), conv(r, f5, 3)])[..., f5r:]
+    bp = conv(L.MaxPooling2D(3, strides=1, padding="same")(x), pool_proj, 1)
+    return L.Concatenate()([conv(x, f1, 1), conv(conv(x, f3r, 1), f3, 3), b5, bp])
+
+
+@pytest.mark.parametrize(
+    "fn", [factorised_kept_5x5, factorised_in_parallel, factorised_pool_after_projection]
+)
+def test_factorised_check_rejects(fn):
     with pytest.raises(CheckFailed):
-        googlenet.check_auxiliary_classifier(fn)
+        googlenet.check_factorised_inception(fn)
+
+
+def test_the_factorised_branch_must_see_5x5():
+    with pytest.raises(CheckFailed, match="(?s)two-3x3 branch's channels see a 5x5 patch"):
+        googlenet.check_factorised_inception(factorised_second_on_reduction)
+
+
+def test_the_reference_comparison_names_the_branch():
+    with pytest.raises(CheckFailed, match="the pooling branch's channels equal"):
+        googlenet.check_factorised_inception(factorised_pool_after_projection)
 
 
 def test_stub_says_where_to_write():

@@ -62,32 +62,44 @@ def _module(inner_act="relu", no_pool_proj=False, swap=False):
     return inception_module
 
 
-def aux_functional(x, classes):
-    """Correct, written differently: layers listed first, ReLU and Softmax as layers."""
-    head = [
-        L.AveragePooling2D(pool_size=(5, 5), strides=(3, 3), padding="valid"),
-        L.Conv2D(128, (1, 1)),
-        L.ReLU(),
-        L.Flatten(),
-        L.Dense(1024),
-        L.ReLU(),
-        L.Dropout(0.7),
-        L.Dense(classes),
-        L.Softmax(),
+def factorised_blocks(x, f1, f3r, f3, f5r, f5, pool_proj):
+    """Correct, written differently: each branch a list of layers, applied in a loop."""
+
+    def chain(t, layers):
+        for layer in layers:
+            t = layer(t)
+        return t
+
+    branches = [
+        [_conv(f1, 1)],
+        [_conv(f3r, 1), _conv(f3, 3)],
+        [_conv(f5r, 1), L.Conv2D(f5r, (3, 3), padding="same"), L.ReLU(), _conv(f5, 3)],
+        [L.MaxPool2D(pool_size=3, strides=1, padding="same"), _conv(pool_proj, 1)],
     ]
-    for layer in head:
-        x = layer(x)
-    return x
+    return L.concatenate([chain(x, b) for b in branches], axis=-1)
 
 
-def _aux(conv_act="relu", dense_act="relu", rate=0.7, final="softmax", pool_pad="valid"):
-    def auxiliary_classifier(x, classes):
-        x = L.AveragePooling2D(5, strides=3, padding=pool_pad)(x)
-        x = L.Conv2D(128, 1, activation=conv_act)(x)
-        x = L.Dense(1024, activation=dense_act)(L.Flatten()(x))
-        return L.Dense(classes, activation=final)(L.Dropout(rate)(x))
+def _factorised(
+    mid=None, mid_act="relu", dilation=1, keep_5x5=False, proj_first=False, order=(0, 1, 2, 3)
+):
+    def factorised_inception(x, f1, f3r, f3, f5r, f5, pool_proj):
+        b1 = _conv(f1, 1)(x)
+        b3 = _conv(f3, 3)(_conv(f3r, 1)(x))
+        b5 = _conv(f5r, 1)(x)
+        if keep_5x5:
+            b5 = _conv(f5, 5)(b5)
+        else:
+            width = f5 if mid == "f5" else f5r
+            b5 = _conv(width, 3, mid_act)(b5)
+            b5 = L.Conv2D(f5, 3, padding="same", dilation_rate=dilation, activation="relu")(b5)
+        if proj_first:
+            bp = L.MaxPooling2D(3, 1, padding="same")(_conv(pool_proj, 1)(x))
+        else:
+            bp = _conv(pool_proj, 1)(L.MaxPooling2D(3, 1, padding="same")(x))
+        b = [b1, b3, b5, bp]
+        return L.Concatenate()([b[i] for i in order])
 
-    return auxiliary_classifier
+    return factorised_inception
 
 
 EXERCISES = {
@@ -110,15 +122,19 @@ EXERCISES = {
         },
         right={"activation-layers": inception_relu_layers},
     ),
-    "check_auxiliary_classifier": Exercise(
-        run=googlenet.check_auxiliary_classifier,
+    "check_factorised_inception": Exercise(
+        run=googlenet.check_factorised_inception,
         wrong={
-            "no-relu-on-conv": (_aux(conv_act=None), r"nonlinearity"),
-            "no-relu-on-dense": (_aux(dense_act=None), r"nonlinearity"),
-            "dropout-0.5": (_aux(rate=0.5), r"0.7"),
-            "no-softmax": (_aux(final=None), r"softmax|probabilities"),
-            "same-pooling": (_aux(pool_pad="same"), r"valid|parameters"),
+            "first-3x3-with-f5-kernels": (_factorised(mid="f5"), r"which of the two 3x3"),
+            "5x5-kept": (_factorised(keep_5x5=True), r"5x5 convolution is gone"),
+            "no-relu-between-the-3x3s": (_factorised(mid_act=None), r"nonlinearity"),
+            "dilated-second-3x3": (_factorised(dilation=2), r"see a 5x5 patch.*they see 7x7"),
+            "projection-before-pooling": (
+                _factorised(proj_first=True),
+                r"pooling branch.*before or after the 1x1 projection",
+            ),
+            "factorised-and-3x3-swapped": (_factorised(order=(0, 2, 1, 3)), r"order"),
         },
-        right={"sequential-head": aux_functional},
+        right={"branches-as-layer-lists": factorised_blocks},
     ),
 }

@@ -1,14 +1,15 @@
 """Checks for unit 09 (GoogLeNet): the naive inception module, the module with 1x1 reductions,
-and GoogLeNet's auxiliary classifier.
+and the module whose 5x5 convolution is factorised into two 3x3 (Inception v2/v3).
 
 References, all independent of the exercises' answers:
 - output shapes, and parameter counts against the formula `(k * k * c_in + 1) * c_out` per
-  convolution (`(n_in + 1) * n_out` per dense layer), summed in the check;
+  convolution, summed in the check;
 - behaviour measured with `tf.GradientTape`: the receptive field of each group of output
-  channels (1x1 branch: 1 pixel, 3x3 branch: 3x3, 5x5 branch: 5x5, pooling branch: within
-  3x3), which also fixes the order of the concatenation; ReLU outputs are never negative;
+  channels (1x1 branch: 1 pixel, 3x3 branch: 3x3, 5x5 branch and its two-3x3 factorisation:
+  5x5, pooling branch: within 3x3), which also fixes the order of the concatenation; ReLU
+  outputs are never negative;
 - the naive module's pooling branch against a NumPy 3x3 max filter with 'same' borders;
-- the auxiliary head's softmax rows summing to 1, and its 70% dropout seen in behaviour.
+- the factorised module's output against the check's own Keras module given the same weights.
 Modules are built on small symbolic inputs; only small ones are run.
 """
 
@@ -110,11 +111,28 @@ def _module_cases(n: int, seed: int):
         yield h, w, int(rng.integers(2, 13)), [int(v) for v in rng.integers(2, 9, size=6)]
 
 
-def _check_module(fn, name, naive, seed, n_cases):
+_FACTORISED_KERNELS_HINT = (
+    "the 5x5 convolution is gone: its branch is a 1x1 reduction and two 3x3 convolutions; "
+    "count the kernels of each against the exercise (which of the two 3x3 has f5?)"
+)
+
+
+def _module_layers(kind: str, c: int, widths) -> list[tuple[int, int, int]]:
+    """(kernel, c_in, c_out) of each convolution of a module of `kind` ("naive", "reduced" or
+    "factorised") on C = c input channels, widths = (f1, f3r, f3, f5r, f5, pool_proj)."""
+    f1, f3r, f3, f5r, f5, pp = widths
+    if kind == "naive":
+        return [(1, c, f1), (3, c, f3), (5, c, f5)]
+    big = [(5, f5r, f5)] if kind == "reduced" else [(3, f5r, f5r), (3, f5r, f5)]
+    return [(1, c, f1), (1, c, f3r), (3, f3r, f3), (1, c, f5r), *big, (1, c, pp)]
+
+
+def _check_module(fn, name, kind, seed, n_cases):
     import keras
 
     from utils.measure.tables import without_weights
 
+    naive = kind == "naive"
     for h, w, c, (f1, f3r, f3, f5r, f5, pp) in _module_cases(n_cases, seed):
         args = (f1, f3, f5) if naive else (f1, f3r, f3, f5r, f5, pp)
         case = f"x of shape (None, {h}, {w}, {c}), {name}(x, {', '.join(map(str, args))})"
@@ -134,15 +152,16 @@ def _check_module(fn, name, naive, seed, n_cases):
                 f"(None, {', '.join(map(str, model.output.shape[1:]))})",
                 "every branch keeps H and W (stride 1, padding='same'); concatenate on the channel axis",
             )
-        if naive:
-            layers = [(1, c, f1), (3, c, f3), (5, c, f5)]
-        else:
-            layers = [(1, c, f1), (1, c, f3r), (3, f3r, f3), (1, c, f5r), (5, f5r, f5), (1, c, pp)]
+        layers = _module_layers(kind, c, (f1, f3r, f3, f5r, f5, pp))
         want_kernels = sorted((k, k, ci, co) for k, ci, co in layers)
         got_kernels = sorted(tuple(int(v) for v in cv.kernel.shape) for cv in _convs(model))
         if got_kernels != want_kernels:
             raise fail(
-                name, case, f"Conv2D kernels (kh, kw, c_in, c_out) {want_kernels}", f"{got_kernels}"
+                name,
+                case,
+                f"Conv2D kernels (kh, kw, c_in, c_out) {want_kernels}",
+                f"{got_kernels}",
+                _FACTORISED_KERNELS_HINT if kind == "factorised" else "",
             )
         want_params = sum((k * k * ci + 1) * co for k, ci, co in layers)
         if model.count_params() != want_params:
@@ -176,14 +195,21 @@ def _check_module(fn, name, naive, seed, n_cases):
     pool_width = c if naive else pp
     fields = _receptive_fields(model, [f1, f3, f5, pool_width], c, rng)
     want = [(1, 1), (3, 3), (5, 5)]
-    for branch, got, exp in zip(("1x1", "3x3", "5x5"), fields[:3], want, strict=True):
+    branches = ("1x1", "3x3", "two-3x3" if kind == "factorised" else "5x5")
+    for branch, got, exp in zip(branches, fields[:3], want, strict=True):
         if got != exp:
+            hint = "concatenate the branches in the order 1x1, 3x3, 5x5, pooling"
+            if kind == "factorised":
+                hint = (
+                    "concatenate the branches in the order 1x1, 3x3, two 3x3, pooling; "
+                    "the second 3x3 convolution takes the first one's output"
+                )
             raise fail(
                 name,
                 case,
                 f"the {branch} branch's channels see a {exp[0]}x{exp[1]} patch of the input",
                 f"they see {got[0]}x{got[1]}",
-                "concatenate the branches in the order 1x1, 3x3, 5x5, pooling",
+                hint,
             )
     if not (1 <= fields[3][0] <= 3 and 1 <= fields[3][1] <= 3):
         raise fail(
@@ -222,7 +248,7 @@ def _check_module(fn, name, naive, seed, n_cases):
 def check_naive_inception(naive_inception: Callable, seed: int = 0, n_cases: int = 4) -> None:
     """`naive_inception(x, f1, f3, f5)`: 1x1, 3x3 and 5x5 'same' ReLU convolutions and a 3x3
     max pooling (stride 1) of x, concatenated in that order: (N, H, W, C) -> (N, H, W, f1+f3+f5+C)."""
-    n = _check_module(naive_inception, "naive_inception", True, seed, n_cases)
+    n = _check_module(naive_inception, "naive_inception", "naive", seed, n_cases)
     passed(
         f"naive_inception: shapes, kernels and parameters on {n} random cases; receptive fields, "
         "ReLUs and the pooling branch (NumPy) on one run"
@@ -232,79 +258,85 @@ def check_naive_inception(naive_inception: Callable, seed: int = 0, n_cases: int
 def check_inception_module(inception_module: Callable, seed: int = 0, n_cases: int = 4) -> None:
     """`inception_module(x, f1, f3r, f3, f5r, f5, pool_proj)`: GoogLeNet's module with 1x1
     reductions: (N, H, W, C) -> (N, H, W, f1 + f3 + f5 + pool_proj)."""
-    n = _check_module(inception_module, "inception_module", False, seed, n_cases)
+    n = _check_module(inception_module, "inception_module", "reduced", seed, n_cases)
     passed(
         f"inception_module: shapes, kernels and parameters on {n} random cases; receptive fields "
         "and ReLUs on one run"
     )
 
 
-def check_auxiliary_classifier(
-    auxiliary_classifier: Callable, seed: int = 0, n_cases: int = 3
-) -> None:
-    """`auxiliary_classifier(x, classes)`: 5x5 average pooling with stride 3 ('valid'), a 1x1
-    ReLU convolution with 128 kernels, Flatten, Dense(1024) with ReLU, Dropout(0.7), and
-    Dense(classes) with softmax: (N, H, W, C) -> (N, classes)."""
+def _reference_factorised(shape: tuple, widths) -> object:
+    """The check's own factorised module: keras.Model (N, H, W, C) -> (N, H, W, f1+f3+f5+pp)."""
     import keras
 
-    from utils.measure.tables import without_weights
+    L = keras.layers
+    f1, f3r, f3, f5r, f5, pp = widths
 
-    rng = np.random.default_rng(seed)
-    sizes = [(14, 512, 1000), (14, 528, 1000)]  # GoogLeNet's 4a and 4d, ImageNet classes
-    while len(sizes) < n_cases:
-        sizes.append((int(rng.integers(5, 20)), int(rng.integers(4, 64)), int(rng.integers(2, 20))))
-    for side, c, classes in sizes[:n_cases]:
-        case = f"x of shape (None, {side}, {side}, {c}), classes={classes}"
-        with without_weights():
-            model = _build(
-                auxiliary_classifier, "auxiliary_classifier", (side, side, c), (classes,), case
-            )
-        pooled = (side - 5) // 3 + 1
-        want_params = (c + 1) * 128 + (pooled * pooled * 128 + 1) * 1024 + (1024 + 1) * classes
-        if tuple(model.output.shape[1:]) != (classes,):
-            raise fail(
-                "auxiliary_classifier",
-                case,
-                f"output shape (None, {classes})",
-                f"{tuple(model.output.shape)}",
-            )
-        if model.count_params() != want_params:
-            raise fail(
-                "auxiliary_classifier",
-                case,
-                f"{want_params:,} parameters (pooled to {pooled}x{pooled}x{c}, 1x1 conv to 128, "
-                "dense 1024, dense classes)",
-                f"{model.count_params():,}",
-                "AveragePooling2D(5, strides=3) with the default 'valid' padding",
-            )
-        hidden = [ly for ly in model.layers if isinstance(ly, keras.layers.Conv2D)]
-        hidden += [ly for ly in model.layers if isinstance(ly, keras.layers.Dense)][:-1]
-        check_nonlinear(
-            model, hidden, "auxiliary_classifier", case, "the 1x1 convolution and Dense(1024)"
-        )
-    # behaviour: probabilities, and dropout active only in training
-    side, c, classes = 8, 6, 5
-    case = f"x of shape (4, {side}, {side}, {c}), classes={classes}"
-    model = _build(auxiliary_classifier, "auxiliary_classifier", (side, side, c), (classes,), case)
-    x = rng.standard_normal((4, side, side, c)).astype("float32")
-    p_test = keras.ops.convert_to_numpy(model(x, training=False))
-    if p_test.min() < 0 or np.abs(p_test.sum(axis=1) - 1).max() > 1e-4:
+    def conv(t, f, k):
+        return L.Conv2D(f, k, padding="same", activation="relu")(t)
+
+    inp = keras.Input(shape)
+    b5 = conv(conv(conv(inp, f5r, 1), f5r, 3), f5, 3)
+    pool = L.MaxPooling2D(3, strides=1, padding="same")(inp)
+    out = [conv(inp, f1, 1), conv(conv(inp, f3r, 1), f3, 3), b5, conv(pool, pp, 1)]
+    return keras.Model(inp, L.Concatenate()(out))
+
+
+def check_factorised_inception(
+    factorised_inception: Callable, seed: int = 0, n_cases: int = 4
+) -> None:
+    """`factorised_inception(x, f1, f3r, f3, f5r, f5, pool_proj)`: the module with 1x1
+    reductions whose 5x5 convolution is replaced by two 3x3 ReLU convolutions (f5r, then f5
+    kernels): (N, H, W, C) -> (N, H, W, f1 + f3 + f5 + pool_proj).
+
+    Structure and measured receptive fields as for the other modules; then the learner's
+    weights are copied, kernel shape by kernel shape (all distinct on that case), into the
+    check's own Keras module, and both outputs are compared on random inputs."""
+    import keras
+
+    name = "factorised_inception"
+    n = _check_module(factorised_inception, name, "factorised", seed, n_cases)
+
+    rng = np.random.default_rng(seed + 2)
+    c, *widths = (int(v) for v in rng.choice(np.arange(2, 12), size=7, replace=False))
+    case = f"x of shape (2, 9, 9, {c}), {name}(x, {', '.join(map(str, widths))})"
+    model = _build(factorised_inception, name, (9, 9, c), tuple(widths), case)
+    reference = _reference_factorised((9, 9, c), widths)
+    by_shape = {tuple(int(v) for v in cv.kernel.shape): cv for cv in _convs(model)}
+    want_kernels = sorted(tuple(int(v) for v in ref.kernel.shape) for ref in _convs(reference))
+    if sorted(by_shape) != want_kernels:
         raise fail(
-            "auxiliary_classifier", case, "rows of probabilities (softmax)", p_test.round(3)[0]
-        )
-    if not np.allclose(keras.ops.convert_to_numpy(model(x, training=False)), p_test, atol=1e-6):
-        raise fail(
-            "auxiliary_classifier", case, "the same output twice at inference", "different outputs"
-        )
-    drops = [ly for ly in model.layers if isinstance(ly, keras.layers.Dropout)]
-    if [round(float(d.rate), 3) for d in drops] != [0.7]:
-        raise fail(
-            "auxiliary_classifier",
+            name,
             case,
-            "one Dropout layer with rate 0.7",
-            [float(d.rate) for d in drops],
+            f"Conv2D kernels (kh, kw, c_in, c_out) {want_kernels}",
+            sorted(by_shape),
+            _FACTORISED_KERNELS_HINT,
         )
+    for ref in _convs(reference):
+        mine = by_shape[tuple(int(v) for v in ref.kernel.shape)]
+        kernel = 0.3 * rng.standard_normal(ref.kernel.shape).astype("float32")
+        bias = 0.1 * rng.standard_normal(ref.bias.shape).astype("float32")
+        mine.set_weights([kernel, bias])
+        ref.set_weights([kernel, bias])
+    x = rng.standard_normal((2, 9, 9, c)).astype("float32")
+    got = keras.ops.convert_to_numpy(model(x, training=False))
+    want = keras.ops.convert_to_numpy(reference(x, training=False))
+    bounds = np.cumsum([0, widths[0], widths[2], widths[4], widths[5]])
+    for branch, lo, hi in zip(
+        ("1x1", "3x3", "two-3x3", "pooling"), bounds[:-1], bounds[1:], strict=True
+    ):
+        err = float(np.abs(got[..., lo:hi] - want[..., lo:hi]).max())
+        if err > 1e-4:
+            raise fail(
+                name,
+                case,
+                f"the {branch} branch's channels equal those of the check's own Keras module "
+                "with your weights",
+                f"a largest difference of {err:.3g}",
+                "follow the layer order of each branch in the exercise: which input does each "
+                "layer take, and does the pooling come before or after the 1x1 projection?",
+            )
     passed(
-        f"auxiliary_classifier: shapes and parameters on {n_cases} cases (GoogLeNet's 4a and 4d "
-        "included), softmax outputs, 70% dropout"
+        f"factorised_inception: shapes, kernels and parameters on {n} random cases; receptive "
+        "fields and ReLUs on one run; outputs equal to a Keras reference with the same weights"
     )
