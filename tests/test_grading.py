@@ -275,3 +275,70 @@ def test_a_reply_without_a_result_fails(tmp_path):
     remote = grading_remote.RemoteKernel(lambda code, seconds: {"status": "ok"}, tmp_path, 5)
     with pytest.raises(RuntimeError, match="no result"):
         remote.call("f", (), {})
+
+
+def _check_values_labs_use() -> set[tuple[str, str]]:
+    """(module, check) for every `name = module.check_x(...)` in a lab's code cells."""
+    found = set()
+    for path in nbfiles.course_notebooks("labs"):
+        for cell in nbfiles.read(path).cells:
+            if cell.cell_type != "code":
+                continue
+            try:
+                tree = ast.parse(cell.source)
+            except SyntaxError:
+                continue
+            for node in ast.walk(tree):
+                if (
+                    isinstance(node, ast.Assign | ast.AnnAssign | ast.NamedExpr)
+                    and isinstance(node.value, ast.Call)
+                    and isinstance(node.value.func, ast.Attribute)
+                    and isinstance(node.value.func.value, ast.Name)
+                    and node.value.func.attr.startswith("check_")
+                ):
+                    found.add((node.value.func.value.id, node.value.func.attr))
+    return found
+
+
+def test_every_check_value_a_lab_uses_is_returned_by_its_stub():
+    used = _check_values_labs_use()
+    assert ("lenet", "check_lenet") in used  # the scan finds the uses
+    missing = [(m, c) for m, c in sorted(used) if c not in sandbox.STUB_RETURNS.get(m, {})]
+    assert not missing, f"labs use the value of {missing}, whose grading stubs return None"
+
+
+def test_the_stubs_return_the_learners_own_results(tmp_path):
+    """In the kernel's package, the stubs a lab uses the value of return the learner's model
+    (built, or fitted with the lab's recipe); the others return None."""
+    import os
+    import sys
+
+    sandbox.prepare_job(tmp_path)
+    code = (
+        "import numpy as np, keras\n"
+        "from utils.checks import alexnet, lenet, training_cnns_well, convolution\n"
+        "def build():\n"
+        "    inp = keras.Input((4, 4, 1))\n"
+        "    out = keras.layers.Dense(3, activation='softmax')(keras.layers.Flatten()(inp))\n"
+        "    return keras.Model(inp, out)\n"
+        "print('lenet', type(lenet.check_lenet(build)).__name__)\n"
+        "print('alexnet', type(alexnet.check_alexnet(build)).__name__)\n"
+        "rng = np.random.default_rng(0)\n"
+        "data = (rng.random((8, 4, 4, 1)).astype('float32'), np.arange(8) % 3)\n"
+        "run = training_cnns_well.check_gap_closed(\n"
+        "    build, None, data, data, learning_rate=1e-3, epochs=1, batch_size=4)\n"
+        "print('gap', type(run).__name__, -1 <= run.gap <= 1)\n"
+        "print('other', convolution.check_conv2d(lambda *a: 0))\n"
+    )
+    env = {**sandbox._env(tmp_path), "PATH": os.environ["PATH"]}
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=tmp_path / "work",
+    )
+    out = run.stdout
+    assert "lenet Functional" in out and "alexnet Functional" in out, run.stderr[-3000:]
+    assert "gap Run True" in out and "other None" in out, run.stderr[-3000:]

@@ -38,6 +38,20 @@ WRONG_CONV = (
     "    m = (x.shape[1] - w.shape[1] + 2 * pad) // stride + 1\n"
     "    return np.zeros((n, m, w.shape[3]))\n"
 )
+#: A right conv2d_gemm (its values pass) that loops in Python over the output positions.
+LOOPY_GEMM = (
+    "import numpy as np\n"
+    "def conv2d_gemm(x, w, b, stride=1, pad=0):\n"
+    "    x = np.pad(x, ((pad, pad), (pad, pad), (0, 0)))\n"
+    "    kh, kw, _, f = w.shape\n"
+    "    oh, ow = (x.shape[0] - kh) // stride + 1, (x.shape[1] - kw) // stride + 1\n"
+    "    out = np.zeros((oh, ow, f), dtype=np.result_type(x, w))\n"
+    "    for i in range(oh):\n"
+    "        for j in range(ow):\n"
+    "            win = x[i * stride : i * stride + kh, j * stride : j * stride + kw]\n"
+    "            out[i, j] = np.tensordot(win, w, axes=3) + b\n"
+    "    return out"
+)
 SOLUTION_PATH = str(ROOT / "solutions" / CONV)
 CHECKS_PATH = str(ROOT / "utils" / "checks" / "convolution.py")
 
@@ -248,22 +262,34 @@ ATTACKS = {
         ],
         (2, 3),
     ),
-    # 16. loops where the exercise asks for one matrix product: the check counts the Python
-    # lines the learner's code runs, in the kernel, where that code runs
-    "loops-not-vectorised": (
+    # 16. loops where the exercise asks for one matrix product: the grader reads the source
+    "loops-not-vectorised": ("03_conv_as_gemm.ipynb", [LOOPY_GEMM], (2,)),
+    # 17. the same loops, with the kernel's measurement faked: the harness's line count set to
+    # 0, and inspect.getsource made to show a loop-free function the notebook does not hold
+    "fake-loop-measurement": (
         "03_conv_as_gemm.ipynb",
         [
-            "import numpy as np\n"
+            LOOPY_GEMM,
+            "import inspect, _course_grading_harness as h\n"
+            "h.traced = lambda fn, args, kwargs: {'result': fn(*args, **kwargs), 'lines': 0}\n"
+            "real = inspect.getsource\n"
+            "inspect.getsource = lambda obj: (\n"
+            "    'def conv2d_gemm(x, w, b, stride, padding):\\n    return x @ w\\n'\n"
+            "    if getattr(obj, '__name__', '') == 'conv2d_gemm' else real(obj))",
+        ],
+        (2,),
+    ),
+    # 18. the loops hidden in a helper that claims to be NumPy's, and a line count faked
+    "loops-in-a-library-helper": (
+        "03_conv_as_gemm.ipynb",
+        [
+            LOOPY_GEMM.replace("def conv2d_gemm", "def helper"),
+            "helper.__module__ = 'numpy'\n"
+            "loop_free = helper\n"
             "def conv2d_gemm(x, w, b, stride=1, pad=0):\n"
-            "    x = np.pad(x, ((pad, pad), (pad, pad), (0, 0)))\n"
-            "    kh, kw, _, f = w.shape\n"
-            "    oh, ow = (x.shape[0] - kh) // stride + 1, (x.shape[1] - kw) // stride + 1\n"
-            "    out = np.zeros((oh, ow, f), dtype=np.result_type(x, w))\n"
-            "    for i in range(oh):\n"
-            "        for j in range(ow):\n"
-            "            win = x[i * stride : i * stride + kh, j * stride : j * stride + kw]\n"
-            "            out[i, j] = np.tensordot(win, w, axes=3) + b\n"
-            "    return out"
+            "    return loop_free(x, w, b, stride, pad)\n"
+            "import _course_grading_harness as h\n"
+            "h.traced = lambda fn, args, kwargs: {'result': fn(*args, **kwargs), 'lines': 0}",
         ],
         (2,),
     ),

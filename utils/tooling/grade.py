@@ -368,7 +368,10 @@ def _run_and_grade(client, nb, exercises, job, limits, started, seed, result) ->
                 break
         if result.died_in_cell is None:
             remote = grading_remote.RemoteKernel(
-                _executor(client, dog), job / "exchange", limits.cell_seconds
+                _executor(client, dog),
+                job / "exchange",
+                limits.cell_seconds,
+                learner_code=[c.source for c in nb.cells if c.cell_type == "code"],
             )
             for exercise in exercises:
                 try:

@@ -20,6 +20,7 @@ import importlib
 import json
 import shutil
 import sys
+import textwrap
 import time
 import zipfile
 from pathlib import Path
@@ -168,10 +169,12 @@ def _dirs_of(value):
 class RemoteKernel:
     """Calls into one learner's kernel through `execute(code, timeout) -> reply content`."""
 
-    def __init__(self, execute, exchange: Path, call_seconds: float):
+    def __init__(self, execute, exchange: Path, call_seconds: float, learner_code=()):
         self.execute, self.exchange, self.call_seconds = execute, Path(exchange), call_seconds
         self.calls = 0
         self.last_seconds = 0.0
+        #: The submitted notebook's code cells, as the grader read them from the file.
+        self.bindings = notebook_bindings(list(learner_code))
 
     def call(self, name: str, args: tuple, kwargs: dict, **mode):
         """The learner's `name(*args, **kwargs)`, run in the kernel, decoded here. `mode`:
@@ -248,6 +251,19 @@ class RemoteFunction:
         mode = {"mode": "pipeline", "delay": delay, "epochs": epochs, "keep": keep}
         return self._kernel.call(self.__name__, tuple(args), {}, **mode)
 
+    def source_of(self, name: str) -> tuple[str, str]:
+        """What the learner's `name` is, for a check that reads code (unit 03): ("function",
+        its source) when the submitted notebook defines it with `def` (the source of the live
+        function comes from the kernel's `inspect.getsource`, and must be one of the
+        notebook's `def name` statements, compared here as syntax trees); ("library", module)
+        when the notebook imports it from an installed package, or it is a builtin;
+        ("unknown", why) otherwise (an assignment, a module of the learner's own)."""
+        return resolve_name(
+            self._kernel.bindings,
+            name,
+            lambda: self._kernel.call(name, (), {}, mode="source"),
+        )
+
     def __getattr__(self, attr):
         raise AttributeError(
             f"the grader only calls `{self.__name__}`; it reads no attribute of it ({attr})"
@@ -262,6 +278,109 @@ def _replay_lines(n: int) -> None:
     learner's): the loop runs 2 lines per turn plus its last test."""
     for _ in range(max(0, (n - 1) // 2)):
         pass
+
+
+#: Top-level packages whose functions a learner's code may call without the grader reading
+#: them (installed, read-only in the sandbox; `utils` is the kernel's copy of the course).
+LIBRARIES = (
+    "numpy",
+    "scipy",
+    "math",
+    "keras",
+    "tensorflow",
+    "utils",
+    "functools",
+    "itertools",
+    "operator",
+)
+
+
+def _parsed_cell(source: str):
+    """A code cell as Python (IPython magics turned into calls), None if it is not valid."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+
+        source = TransformerManager().transform_cell(source)
+    except Exception:
+        pass
+    try:
+        return ast.parse(source)
+    except SyntaxError:
+        return None
+
+
+def _top_level(tree: ast.AST):
+    """The nodes of a module's own scope: function and class bodies are not entered (their
+    `global` statements are, as they bind names of the module)."""
+    stack = list(ast.iter_child_nodes(tree))
+    while stack:
+        node = stack.pop(0)
+        yield node
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+            yield from (n for n in ast.walk(node) if isinstance(n, ast.Global))
+            stack += (
+                [*getattr(node, "decorator_list", []), *getattr(node.args, "defaults", [])]
+                if hasattr(node, "args")
+                else list(getattr(node, "decorator_list", []))
+            )
+            continue
+        stack += list(ast.iter_child_nodes(node))
+
+
+def notebook_bindings(cells: list[str]) -> dict[str, list[tuple[str, str]]]:
+    """name -> how the notebook's top-level code binds it, in order: ("def", the ast.dump of
+    the FunctionDef), ("import", the module's name), or ("other", "") (any other binding,
+    `global` statements in functions included)."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for source in cells:
+        tree = _parsed_cell(source)
+        for node in [] if tree is None else _top_level(tree):
+            if isinstance(node, ast.FunctionDef):
+                found.setdefault(node.name, []).append(("def", ast.dump(node)))
+            elif isinstance(node, ast.AsyncFunctionDef | ast.ClassDef):
+                found.setdefault(node.name, []).append(("other", ""))
+            elif isinstance(node, ast.Global):
+                for name in node.names:
+                    found.setdefault(name, []).append(("other", ""))
+            elif isinstance(node, ast.Import):
+                for a in node.names:
+                    module = a.name if a.asname else a.name.split(".")[0]
+                    found.setdefault((a.asname or a.name).split(".")[0], []).append(
+                        ("import", module)
+                    )
+            elif isinstance(node, ast.ImportFrom):
+                for a in node.names:
+                    module = ("." * node.level) + (node.module or "")
+                    found.setdefault(a.asname or a.name, []).append(("import", module))
+            elif isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+                found.setdefault(node.id, []).append(("other", ""))
+    return found
+
+
+def resolve_name(bindings: dict, name: str, live_source) -> tuple[str, str]:
+    """See RemoteFunction.source_of; `live_source()` asks the kernel for `name`'s source."""
+    ways = bindings.get(name, [])
+    if not ways:
+        if hasattr(builtins, name):
+            return "library", "builtins"
+        return "unknown", f"`{name}` is not defined in your notebook"
+    if {kind for kind, _ in ways} == {"import"}:
+        modules = {m for _, m in ways}
+        if all(m.split(".")[0] in LIBRARIES for m in modules):
+            return "library", sorted(modules)[0]
+        return "unknown", f"`{name}` comes from {sorted(modules)}, which the grader cannot read"
+    if {kind for kind, _ in ways} != {"def"}:
+        return "unknown", f"`{name}` is bound by something other than `def` in your notebook"
+    source = live_source()
+    if not isinstance(source, str):
+        return "unknown", f"the grader could not read the source of `{name}`"
+    try:
+        (node,) = ast.parse(textwrap.dedent(source)).body
+    except (SyntaxError, ValueError):
+        return "unknown", f"the source of `{name}` is not one function"
+    if ast.dump(node) not in {dump for _, dump in ways}:
+        return "unknown", f"`{name}` is not a function your notebook defines with `def {name}`"
+    return "function", textwrap.dedent(source)
 
 
 def free_names(source: str) -> list[str]:
