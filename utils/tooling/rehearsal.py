@@ -133,6 +133,29 @@ finally:
 """
 
 
+def assigned_names(source: str) -> set[str]:
+    """The names a cell's top-level statements assign (`x = ...`, `a, b = ...`)."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    names = set()
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+        for target in targets:
+            if target is not None:
+                names |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+    return names
+
+
+def _missing_name(err: dict) -> str:
+    """'x' of NameError's "name 'x' is not defined"."""
+    parts = str(err.get("evalue", "")).split("'")
+    return parts[1] if len(parts) > 2 else ""
+
+
 def run_one(src: Path, work: Path, env: dict, *, timeout: int) -> Result:
     """Rehearse one notebook in its own process, every cell even after an error (nbclient's
     `allow_errors`); the executed copy goes to `work`."""
@@ -158,9 +181,17 @@ def run_one(src: Path, work: Path, env: dict, *, timeout: int) -> Result:
         lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
         fatal.append(" | ".join(lines[-2:])[-300:] or f"exit code {proc.returncode}")
     if out.exists():
-        for i, err in errors(nbfiles.read(out)):
+        executed = nbfiles.read(out)
+        unbound: set[str] = set()  # names a cell would have bound, had its result check passed
+        for i, err in errors(executed):
             text = f"cell {i}: {err.get('ename')}: {str(err.get('evalue', ''))[:200]}"
-            (results if err.get("ename") in RESULT_ERRORS else fatal).append(text)
+            if err.get("ename") in RESULT_ERRORS:
+                results.append(text)
+                unbound |= assigned_names(executed.cells[i].source)
+            elif err.get("ename") == "NameError" and _missing_name(err) in unbound:
+                results.append(f"{text} (bound by a cell whose result check was missed)")
+            else:
+                fatal.append(text)
     record = json.loads(record_path.read_text()) if record_path.exists() else {}
     result = summarise(name, seconds, "; ".join(fatal), record)
     result.result_checks = results
@@ -309,6 +340,63 @@ def markdown(results: list[Result]) -> str:
     return "\n".join(rows)
 
 
+INTRO = "**Full profile (the default):**"
+#: Lectures whose training is not through `fit` or `train_side_by_side` (not counted).
+NUMPY_TRAINING = {"04_backprop_from_scratch": "the network trains in NumPy on the CPU"}
+
+
+def _minutes(t4: float) -> str:
+    if t4 < 0.75:
+        return "under a minute"
+    if t4 < 1.5:
+        return "about a minute"
+    return f"about {round(t4)} minutes"
+
+
+def intro_sentence(r: Result) -> str:
+    """A lecture's line saying what its full profile costs, from its rehearsal."""
+    ram = f"about {r.peak_rss_mb / 1024:.1f} GB of RAM"
+    stem = Path(r.notebook).stem
+    if stem in NUMPY_TRAINING:
+        return f"{INTRO} no GPU needed ({NUMPY_TRAINING[stem]}); {ram}."
+    if r.images_trained is None or r.t4_minutes is None:
+        return f"{INTRO} no training, no GPU needed; {ram}."
+    gpu = (
+        "a GPU needed (Colab: Runtime > Change runtime type > T4 GPU)"
+        if gpu_needed(r)
+        else "no GPU needed"
+    )
+    return (
+        f"{INTRO} {gpu}; training is estimated at {_minutes(r.t4_minutes)} on a Colab T4"
+        f" ({r.images_trained:,} training images, {T4_UTILISATION:.0%} of the T4's peak assumed,"
+        f' data loading not included); {ram}. The README\'s "What the full profile costs" says'
+        " how this is estimated."
+    )
+
+
+def write_intros(results: list[Result]) -> list[str]:
+    """Put each lecture's `intro_sentence` in its first cell (replacing an older one, else
+    after the Colab badge); return the lectures rewritten."""
+    written = []
+    for r in results:
+        if not r.notebook.startswith("notebooks/") or not r.ok:
+            continue
+        path = nbfiles.root() / r.notebook
+        nb = nbfiles.read(path)
+        lines = nb.cells[0].source.split("\n")
+        line = intro_sentence(r)
+        old = [i for i, text in enumerate(lines) if text.startswith(INTRO)]
+        if old:
+            lines[old[0]] = line
+        else:
+            badge = next(i for i, text in enumerate(lines) if "colab-badge" in text)
+            lines[badge + 1 : badge + 1] = ["", line]
+        nb.cells[0].source = "\n".join(lines)
+        if nbfiles.write(nb, path):
+            written.append(r.notebook)
+    return written
+
+
 def default_paths() -> list[Path]:
     """The 18 lectures and the 18 solutions (a lab is its solution with the answers removed)."""
     return nbfiles.course_notebooks("notebooks") + nbfiles.course_notebooks("solutions")
@@ -322,7 +410,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=int, default=900, help="seconds per cell")
     parser.add_argument("--work", default=str(nbfiles.root() / ".runs" / "rehearsal"))
     parser.add_argument("--reuse-data", action="store_true", help="keep stand-ins already made")
+    parser.add_argument(
+        "--write-intros",
+        action="store_true",
+        help="only rewrite each lecture's cost line from the records in WORK (the last rehearsal)",
+    )
     args = parser.parse_args(argv)
+    if args.write_intros:
+        results = []
+        for record in sorted(Path(args.work).glob("notebooks__*.json")):
+            name = record.stem.replace("__", "/", 1) + ".ipynb"
+            results.append(summarise(name, 0.0, "", json.loads(record.read_text())))
+        for rel in write_intros(results):
+            print(f"rewrote the cost line of {rel}")
+        return 0
     paths = default_paths()
     if args.names:
         wanted = {n.removesuffix(".ipynb") for n in args.names}
