@@ -28,7 +28,6 @@ _TODO = "the lab still asks for the code the lecture shows: it needs a variant o
 KNOWN = {
     name: _TODO
     for name in (
-        "03_conv_as_gemm",  # conv2d_gemm: the lecture's im2col + GEMM steps
         "14_transfer_learning",  # the frozen-backbone model, fine-tuning preparation
         "17_scaling_up",  # the augmentation
     )

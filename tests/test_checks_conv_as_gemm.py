@@ -70,20 +70,80 @@ def test_im2col_check_names_rows_out_of_order():
         conv_as_gemm.check_im2col(column_major)
 
 
+def grouped_by_scipy(x, w, b, stride, padding, groups=1):
+    """Independent: each group is its own ordinary convolution (SciPy), concatenated."""
+    cg, fg = x.shape[2] // groups, w.shape[3] // groups
+    parts = [
+        conv_by_scipy(
+            x[..., g * cg : (g + 1) * cg],
+            w[..., g * fg : (g + 1) * fg],
+            b[g * fg : (g + 1) * fg],
+            stride,
+            padding,
+        )
+        for g in range(groups)
+    ]
+    return np.concatenate(parts, axis=-1)
+
+
+def grouped_by_tf(x, w, b, stride, padding, groups=1):
+    """Independent and loop-free: TensorFlow's conv2d, which reads the groups from the kernel's
+    depth (C // groups), in the input's dtype."""
+    import tensorflow as tf
+
+    pads = [[0, 0], [padding, padding], [padding, padding], [0, 0]]
+    y = tf.nn.conv2d(x[None], w.astype(x.dtype), strides=stride, padding=pads).numpy()[0]
+    return y + b.astype(x.dtype)
+
+
+def test_grouped_cases_fit_their_groups():
+    cases = list(conv_as_gemm.grouped_conv_cases(30, seed=5))
+    assert len(cases) == 30 and {c[-1] for c in cases[:4]} == {1}
+    assert {c[-1] for c in cases} >= {1, 2, 3}
+    for x, w, b, _, pad, groups in cases:
+        assert x.shape[2] == groups * w.shape[2] and w.shape[3] % groups == 0
+        assert b.shape == (w.shape[3],)
+        assert w.shape[0] <= x.shape[0] + 2 * pad and w.shape[1] <= x.shape[1] + 2 * pad
+
+
 def test_conv2d_gemm_check():
-    conv_as_gemm.check_conv2d_gemm(conv_by_scipy)
+    conv_as_gemm.check_conv2d_gemm(grouped_by_tf)
     with pytest.raises(CheckFailed):  # forgets the bias
-        conv_as_gemm.check_conv2d_gemm(lambda x, w, b, s, p: conv_by_scipy(x, w, 0 * b, s, p))
+        conv_as_gemm.check_conv2d_gemm(lambda x, w, b, s, p, g: grouped_by_tf(x, w, 0 * b, s, p, g))
     with pytest.raises(CheckFailed):  # flips the kernel (a true convolution)
         conv_as_gemm.check_conv2d_gemm(
-            lambda x, w, b, s, p: conv_by_scipy(x, w[::-1, ::-1], b, s, p)
+            lambda x, w, b, s, p, g: grouped_by_tf(x, w[::-1, ::-1], b, s, p, g)
         )
     with pytest.raises(CheckFailed, match="shape"):  # padding ignored
-        conv_as_gemm.check_conv2d_gemm(lambda x, w, b, s, p: conv_by_scipy(x, w, b, s, 0))
+        conv_as_gemm.check_conv2d_gemm(lambda x, w, b, s, p, g: grouped_by_tf(x, w, b, s, 0, g))
     with pytest.raises(CheckFailed, match="float32"):  # computes in float64
         conv_as_gemm.check_conv2d_gemm(
-            lambda x, w, b, s, p: conv_by_scipy(x, w, b, s, p).astype(float)
+            lambda x, w, b, s, p, g: grouped_by_tf(x, w, b, s, p, g).astype(float)
         )
+
+
+def test_conv2d_gemm_check_names_the_group_mistakes():
+    def first_channels(x, w, b, s, p, g):  # every group on the first C / groups channels
+        return grouped_by_scipy(np.concatenate([x[..., : w.shape[2]]] * g, -1), w, b, s, p, g)
+
+    def interleaved(x, w, b, s, p, g):  # filter j in group j % groups
+        f = w.shape[3]
+        order = np.argsort(np.arange(f) % g, kind="stable")  # the filters of each group, in turn
+        out = np.empty(conv_by_scipy(x[..., :1], w[:, :, :1], b, s, p).shape)
+        out[..., order] = grouped_by_scipy(x, w[..., order], b[order], s, p, g)
+        return out
+
+    for wrong, message in [(first_channels, "first C/groups"), (interleaved, "consecutive")]:
+        with pytest.raises(CheckFailed, match=message):
+            conv_as_gemm.check_conv2d_gemm(wrong)
+
+
+def test_conv2d_gemm_check_rejects_a_loop_over_the_groups():
+    def per_group(x, w, b, s, p, g):  # right values, one Python iteration per group
+        return grouped_by_scipy(x, w, b, s, p, g)
+
+    with pytest.raises(CheckFailed, match="loop over the groups"):
+        conv_as_gemm.check_conv2d_gemm(per_group)
 
 
 def test_conv_macs_check():
@@ -104,7 +164,7 @@ def test_unwritten_exercises_say_where_to_write():
     def im2col(x, kh, kw, stride, padding):
         raise NotImplementedError()
 
-    def conv2d_gemm(x, w, b, stride, padding):
+    def conv2d_gemm(x, w, b, stride, padding, groups=1):
         raise NotImplementedError()
 
     def conv_macs(h, w, c_in, c_out, k, stride=1, padding=0, batch=1):

@@ -1,20 +1,30 @@
-"""Checks for unit 03 (convolution as matrix multiply): im2col, conv via GEMM, a MAC counter.
+"""Checks for unit 03 (convolution as matrix multiply): im2col, a grouped conv via one batched
+GEMM, a MAC counter.
 
 References, none of which is an exercise's answer:
 - im2col: TensorFlow's patch extraction (`keras.ops.image.extract_patches` on the zero-padded
   image) and the property that `im2col(x) @ w.reshape(-1, F)` is the convolution (SciPy);
-- conv2d_gemm: scipy.signal.correlate and keras.ops.conv (the references of unit 01);
+- conv2d_gemm (a grouped convolution): scipy.signal.correlate with the block-diagonal kernel a
+  grouped kernel amounts to, and a Keras `Conv2D(groups=...)` layer built by the check;
 - conv_macs: `utils.measure.macs.count_macs` of a real Keras layer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from utils.checks.convolution import _keras_conv2d, _reference_conv2d, conv2d_cases
-from utils.checks.core import CheckFailed, call, call_for_array, fail, passed, rel_error
+from utils.checks.convolution import _reference_conv2d, conv2d_cases
+from utils.checks.core import (
+    CheckFailed,
+    call,
+    call_for_array,
+    fail,
+    likely_cause,
+    passed,
+    rel_error,
+)
 
 
 def _patches(x, kh, kw, stride, padding):
@@ -143,13 +153,174 @@ def python_lines(fn: Callable, *args) -> tuple[object, int]:
     return result, count
 
 
+def grouped_conv_cases(n: int = 16, seed: int = 0) -> Iterable[tuple]:
+    """Random (x, w, b, stride, padding, groups) with x: (H, W, C), w: (KH, KW, C // groups, F),
+    b: (F,), C and F multiples of `groups`: first ordinary convolutions (groups=1, unit 01's
+    cases), then one grouped feature at a time, then random grouped cases (2 to 4 groups)."""
+    rng = np.random.default_rng(seed + 2000)
+    n_plain = min(4, n)
+    for x, w, b, stride, pad in conv2d_cases(n_plain, seed):
+        yield x, w, b, stride, pad, 1
+    # two groups of one channel and one filter; two channels a group (the columns); three
+    # groups of two filters with a stride and a non-square kernel
+    staged = [
+        ((6, 6, 2), (3, 3, 1, 2), 1, 1, 2),
+        ((7, 7, 4), (3, 3, 2, 4), 1, 0, 2),
+        ((7, 6, 6), (2, 3, 2, 6), 2, 1, 3),
+    ]
+    for xshape, kshape, stride, pad, groups in staged[: max(0, n - n_plain)]:
+        yield (
+            rng.standard_normal(xshape),
+            rng.standard_normal(kshape),
+            rng.standard_normal(kshape[-1]),
+            stride,
+            pad,
+            groups,
+        )
+    n -= n_plain + len(staged)
+    while n > 0:
+        h, wd = (int(v) for v in rng.integers(3, 10, size=2))
+        kh, kw = (int(v) for v in rng.integers(1, 5, size=2))
+        groups, cg, fg = (int(v) for v in rng.integers((2, 1, 1), (5, 4, 4)))
+        stride, pad = int(rng.integers(1, 4)), int(rng.integers(0, 3))
+        if kh > h + 2 * pad or kw > wd + 2 * pad:
+            continue
+        n -= 1
+        yield (
+            rng.standard_normal((h, wd, groups * cg)),
+            rng.standard_normal((kh, kw, cg, groups * fg)),
+            rng.standard_normal(groups * fg),
+            stride,
+            pad,
+            groups,
+        )
+
+
+def _float32_grouped_case(seed):
+    """A float32 case with two groups, a little bigger than the others (the benchmark's dtype)."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((11, 12, 8)).astype(np.float32)
+    w = rng.standard_normal((3, 3, 4, 6)).astype(np.float32)
+    b = rng.standard_normal(6).astype(np.float32)
+    return x, w, b, 2, 1, 2
+
+
+def _kernel_as(w, groups, mistake=""):
+    """The ordinary kernel (KH, KW, C, F) that a grouped kernel w: (KH, KW, C // groups, F)
+    amounts to: filter j of group g = j // (F / groups) holds w[..., j] on the channels of
+    group g and zeros elsewhere (a block-diagonal kernel). `mistake` gives the kernel a typical
+    wrong answer amounts to instead: "interleaved" (filter j in group j % groups),
+    "first-channels" (every group on channels 0 to C / groups - 1), "column-blocks" (group g
+    on the g-th contiguous block of KH * KW * C / groups im2col columns)."""
+    kh, kw, cg, f = w.shape
+    fg = f // groups
+    full = np.zeros((kh, kw, cg * groups, f), dtype=np.float64)
+    flat = full.reshape(kh * kw * cg * groups, f)  # a view: im2col's column order
+    for j in range(f):
+        g = j % groups if mistake == "interleaved" else j // fg
+        if mistake == "column-blocks":
+            size = kh * kw * cg
+            flat[g * size : (g + 1) * size, j] = w[..., j].reshape(-1)
+        elif mistake == "first-channels":
+            full[:, :, :cg, j] = w[..., j]
+        else:
+            full[:, :, g * cg : (g + 1) * cg, j] = w[..., j]
+    return full
+
+
+#: (typical mistake, the hint that names it), tried in this order on the first wrong case.
+_GROUP_MISTAKES = [
+    (
+        "column-blocks",
+        "each group took one contiguous block of KH * KW * C/groups columns of im2col(x); "
+        "but the columns are ordered (KH, KW, C), the channel varying fastest: the columns of "
+        "one group's channels recur at every kernel offset, they are not one block.",
+    ),
+    (
+        "interleaved",
+        "filter j was given to group j % groups; the groups' filters are consecutive blocks "
+        "(Keras's layout): the first F/groups filters belong to group 0, the next F/groups to "
+        "group 1, and so on.",
+    ),
+    (
+        "first-channels",
+        "every group saw the first C/groups input channels; group g sees channels "
+        "g * C/groups to (g + 1) * C/groups - 1 only.",
+    ),
+]
+
+_GROUP_AXIS_HINT = (
+    "the right numbers in the wrong places: at each output position the F channels are group "
+    "0's F/groups filters, then group 1's, and so on; the group axis belongs next to the "
+    "filter axis, not in front of the positions, when you reshape to (OH, OW, F)."
+)
+
+
+def _case_error(got, want, float32: bool) -> float:
+    """float32: the largest difference over the largest |want| (rounding grows with the output's
+    size); float64: the relative error."""
+    if float32:
+        return float(np.abs(got - want).max() / max(1e-12, np.abs(want).max()))
+    return rel_error(got, want)
+
+
+def _grouped_hint(x, w, b, stride, pad, groups, got, tol, float32) -> str:
+    """A hint naming the typical mistake that gives `got`, else a general one."""
+
+    def close(a, c):
+        return _case_error(a, c, float32) <= tol
+
+    if groups > 1:
+        for mistake, hint in _GROUP_MISTAKES:
+            wrong = _reference_conv2d(x, _kernel_as(w, groups, mistake), b, stride, pad)
+            if close(got, wrong):
+                return hint
+        want = _reference_conv2d(x, _kernel_as(w, groups), b, stride, pad)
+        oh, ow, f = want.shape
+
+        def in_front(a):  # (OH, OW, F) read as (groups, positions, F / groups)
+            return a.reshape(oh * ow, groups, f // groups).transpose(1, 0, 2).reshape(a.shape)
+
+        if close(got, in_front(want)) or close(got, in_front(want - b) + b):
+            return _GROUP_AXIS_HINT
+    return (
+        "the columns of im2col are ordered like w.reshape(-1, F) for groups=1; each group "
+        "multiplies its own channels' columns by its own filters; the bias is added to every "
+        "row."
+    )
+
+
+def _keras_grouped(x, w, b, stride, padding, groups):
+    """A Keras Conv2D(groups=groups) layer with the weights w, b on the zero-padded x, float32.
+
+    TensorFlow compiles a grouped convolution once per shape and logs a warning about the
+    retracing from the sixth shape on: the check's own cases, silenced while the layer runs."""
+    import logging
+
+    import keras
+
+    kh, kw, _, f = w.shape
+    xp = np.pad(x, [(padding, padding), (padding, padding), (0, 0)]).astype(np.float32)
+    layer = keras.layers.Conv2D(f, (kh, kw), strides=stride, groups=groups)
+    layer.build((None, *xp.shape))
+    layer.set_weights([w.astype(np.float32), b.astype(np.float32)])
+    logger = logging.getLogger("tensorflow")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        return keras.ops.convert_to_numpy(layer(xp[None]))[0]
+    finally:
+        logger.setLevel(level)
+
+
 def _check_vectorised(conv2d_gemm: Callable, name: str) -> None:
-    """CheckFailed if conv2d_gemm runs Python code once per output position (loops)."""
+    """CheckFailed if conv2d_gemm runs Python code once per output position or once per group
+    (lines of learner code run, counted on one ordinary and one depthwise case)."""
     rng = np.random.default_rng(7)
     x, w, b = rng.standard_normal((26, 26, 3)), rng.standard_normal((3, 3, 3, 8)), np.zeros(8)
     positions = 24 * 24
-    case = f"x {x.shape}, w {w.shape}, stride=1, padding=0 ({positions} output positions)"
-    _, lines = python_lines(lambda: call(conv2d_gemm, x, w, b, 1, 0, case=case))
+    case = f"x {x.shape}, w {w.shape}, stride=1, padding=0, groups=1 ({positions} output positions)"
+    _, lines = python_lines(lambda: call(conv2d_gemm, x, w, b, 1, 0, 1, case=case))
     if lines > positions // 2:
         raise fail(
             name,
@@ -159,19 +330,41 @@ def _check_vectorised(conv2d_gemm: Callable, name: str) -> None:
             "a Python loop over output positions (in conv2d_gemm or in the im2col it calls): "
             "the point of the exercise is that one matrix product does the work of the loops.",
         )
+    groups = 96  # a depthwise convolution: one channel and one filter a group
+    x, w, b = (
+        rng.standard_normal((8, 8, groups)),
+        rng.standard_normal((3, 3, 1, groups)),
+        np.zeros(groups),
+    )
+    case = f"x {x.shape}, w {w.shape}, stride=1, padding=1, groups={groups}"
+    _, lines = python_lines(lambda: call(conv2d_gemm, x, w, b, 1, 1, groups, case=case))
+    if lines > groups:
+        raise fail(
+            name,
+            case,
+            f"fewer Python lines run than groups ({groups})",
+            f"{lines:,} lines of your code ran",
+            "a Python loop over the groups: one np.matmul (or np.einsum) multiplies all the "
+            "groups at once, as a stack of matrix products.",
+        )
 
 
 def check_conv2d_gemm(conv2d_gemm: Callable, n_cases: int = 16, seed: int = 0) -> None:
-    """Check `conv2d_gemm(x, w, b, stride, padding) -> (OH, OW, F)` against SciPy and Keras,
-    and that it does not loop in Python over output positions (lines of learner code run).
+    """Check the grouped convolution `conv2d_gemm(x, w, b, stride, padding, groups) -> (OH, OW,
+    F)` against SciPy (the block-diagonal kernel it amounts to) and a Keras Conv2D(groups=...)
+    layer, and that it does not loop in Python over output positions or groups.
 
-    x: (H, W, C), w: (KH, KW, C, F), b: (F,); a float32 input must give a float32 output.
+    x: (H, W, C), w: (KH, KW, C // groups, F), b: (F,); group g's F / groups filters (a
+    consecutive block) see its C / groups channels; a float32 input must give a float32 output.
     """
     name = getattr(conv2d_gemm, "__name__", "conv2d_gemm")
-    cases = list(conv2d_cases(n_cases - 1, seed)) + [_float32_case(seed)]
-    for x, w, b, stride, pad in cases:
-        case = f"x {x.shape} {x.dtype}, w {w.shape}, stride={stride}, padding={pad}"
-        want = _reference_conv2d(x.astype(np.float64), w.astype(np.float64), b, stride, pad)
+    cases = list(grouped_conv_cases(n_cases - 1, seed)) + [_float32_grouped_case(seed)]
+    for x, w, b, stride, pad, groups in cases:
+        case = (
+            f"x {x.shape} {x.dtype}, w {w.shape}, stride={stride}, padding={pad}, groups={groups}"
+        )
+        x64 = x.astype(np.float64)
+        want = _reference_conv2d(x64, _kernel_as(w, groups), b, stride, pad)
         got = call_for_array(
             conv2d_gemm,
             x.copy(),
@@ -179,35 +372,42 @@ def check_conv2d_gemm(conv2d_gemm: Callable, n_cases: int = 16, seed: int = 0) -
             b.copy(),
             stride,
             pad,
+            groups,
             name=name,
             case=case,
             shape=want.shape,
             dtype=np.float32 if x.dtype == np.float32 else None,
-            shape_hint="reshape the (OH * OW, F) product to (OH, OW, F), "
+            shape_hint="(OH, OW, F), F = w.shape[3] filters of all the groups, "
             "OH = (H + 2 * padding - KH) // stride + 1.",
             dtype_hint="keep float32 (float64 halves the GEMM's speed): check im2col and any "
             "np.zeros.",
         )
-        if x.dtype == np.float32:  # float32 rounding: compare with the size of the output
-            err, tol = float(np.abs(got - want).max() / np.abs(want).max()), 1e-4
-        else:
-            err, tol = rel_error(got, want), 1e-9
+        float32 = x.dtype == np.float32  # float32 rounding: compared with the output's size
+        err, tol = _case_error(got, want, float32), 1e-4 if float32 else 1e-9
         if err > tol:
+            # show the first output channel that differs
+            bad = ~np.isclose(got, want, rtol=1e-6, atol=1e-6 * np.abs(want).max())
+            c = int(np.flatnonzero(bad.reshape(-1, want.shape[-1]).any(axis=0))[0])
+            cause = likely_cause(got, want)
             raise fail(
                 name,
-                case,
-                np.round(want[..., 0], 3),
-                np.round(got[..., 0], 3),
-                f"relative error {err:.1e}; the columns of im2col are ordered like "
-                "w.reshape(-1, F), and the bias is added to every row.",
+                f"{case}; output channel {c}",
+                np.round(want[..., c], 3),
+                np.round(got[..., c], 3),
+                f"relative error {err:.1e}; "
+                + (f"{cause} " if cause else "")
+                + _grouped_hint(x64, w, b, stride, pad, groups, got, tol, float32),
             )
-        k_diff = np.abs(_keras_conv2d(x, w, b, stride, pad) - got).max()
+        k_diff = np.abs(_keras_grouped(x, w, b, stride, pad, groups) - got).max()
         if k_diff / max(1e-8, np.abs(got).max()) > 1e-4:
-            raise fail(name, case, "the same as keras.ops.conv", f"difference {k_diff:.1e}")
+            raise fail(
+                name, case, f"the same as Keras Conv2D(groups={groups})", f"difference {k_diff:.1e}"
+            )
     _check_vectorised(conv2d_gemm, name)
     passed(
-        f"`{name}` matches scipy.signal.correlate and keras.ops.conv on {len(cases)} cases "
-        "(float64 to 1e-9, float32 in and out), with no Python loop over output positions."
+        f"`{name}` matches scipy.signal.correlate and Keras Conv2D(groups=...) on {len(cases)} "
+        "cases (1 to 4 groups, float64 to 1e-9, float32 in and out), with no Python loop over "
+        "output positions or groups."
     )
 
 
@@ -261,4 +461,10 @@ def check_conv_macs(conv_macs: Callable, n_cases: int = 12, seed: int = 0) -> No
     )
 
 
-__all__ = ["CheckFailed", "check_conv2d_gemm", "check_conv_macs", "check_im2col"]
+__all__ = [
+    "CheckFailed",
+    "check_conv2d_gemm",
+    "check_conv_macs",
+    "check_im2col",
+    "grouped_conv_cases",
+]
