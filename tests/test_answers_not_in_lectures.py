@@ -28,7 +28,6 @@ _TODO = "the lab still asks for the code the lecture shows: it needs a variant o
 KNOWN = {
     name: _TODO
     for name in (
-        "14_transfer_learning",  # the frozen-backbone model, fine-tuning preparation
         "17_scaling_up",  # the augmentation
     )
 }

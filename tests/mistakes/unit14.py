@@ -41,49 +41,100 @@ def _pre(mobilenet="ok", resnet="ok", in_place=False):
     return preprocess
 
 
-def build_functional(backbone, n_classes):
-    """Correct, written differently: freeze the layers one by one, head as Sequential layers."""
+def build_functional(backbone, n_classes, hidden=64, dropout=0.2):
+    """Correct, written differently: freeze layer by layer, the head a nested Sequential whose
+    activations are layers of their own."""
     for layer in backbone.layers:
         layer.trainable = False
     backbone.trainable = False
+    head = keras.Sequential(
+        [
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dropout(dropout),
+            keras.layers.Dense(hidden),
+            keras.layers.ReLU(),
+            keras.layers.Dropout(rate=dropout),
+            keras.layers.Dense(n_classes),
+            keras.layers.Softmax(),
+        ]
+    )
     inputs = keras.Input(backbone.input_shape[1:])
-    x = backbone(inputs, training=False)
-    x = keras.layers.GlobalAveragePooling2D()(x)
-    return keras.Model(inputs, keras.layers.Dense(n_classes, activation="softmax")(x))
+    return keras.Model(inputs, head(backbone(inputs, training=False)))
 
 
-def _build(freeze=True, pool=True, softmax=True):
-    def build(backbone, n_classes):
+def _build(
+    freeze=True,
+    pool=True,
+    softmax=True,
+    order=("drop", "hidden", "drop"),
+    relu=True,
+    rate=None,
+    units=None,
+):
+    """The exercise's model with one thing changed; `order` lists what comes between the
+    pooling and the output layer."""
+
+    def build(backbone, n_classes, hidden=64, dropout=0.2):
         backbone.trainable = not freeze
         inputs = keras.Input(backbone.input_shape[1:])
         x = backbone(inputs, training=False)
         x = keras.layers.GlobalAveragePooling2D()(x) if pool else x
+        for step in order:
+            if step == "drop":
+                x = keras.layers.Dropout(dropout if rate is None else rate)(x)
+            else:
+                act = "relu" if relu else None
+                x = keras.layers.Dense(units or hidden, activation=act)(x)
         act = "softmax" if softmax else None
         return keras.Model(inputs, keras.layers.Dense(n_classes, activation=act)(x))
 
     return build
 
 
-def prepare_by_slices(model, backbone, n_top, learning_rate):
-    """Correct, written differently: slices of the layer list, Adam by keyword."""
+def prepare_by_runs(model, backbone, n_top, learning_rate):
+    """Correct, written differently: runs of equal block names counted from the end, Adam by
+    keyword, freezing by a set of layers."""
     backbone.trainable = True
-    for layer in backbone.layers[:-n_top]:
+    seen, unfrozen = [], []
+    for layer in reversed(backbone.layers):
+        block = layer.name.partition("_")[0]
+        if block not in seen:
+            seen.append(block)
+        if len(seen) > n_top:
+            break
+        unfrozen.append(layer)
+    for layer in backbone.layers:
         layer.trainable = False
-    for layer in backbone.layers[-n_top:]:
-        layer.trainable = not isinstance(layer, keras.layers.BatchNormalization)
+    for layer in unfrozen:
+        if not isinstance(layer, keras.layers.BatchNormalization):
+            layer.trainable = True
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
         loss="sparse_categorical_crossentropy",
     )
 
 
-def _prepare(bn_trainable=False, all_layers=False, no_recompile=False, lr_factor=1.0):
+def _prepare(
+    bn_trainable=False,
+    all_layers=False,
+    no_recompile=False,
+    lr_factor=1.0,
+    by_layers=False,
+    extra_blocks=0,
+    prefix_length=None,
+):
     def prepare(model, backbone, n_top, learning_rate):
         backbone.trainable = True
-        first = 0 if all_layers else len(backbone.layers) - n_top
-        for i, layer in enumerate(backbone.layers):
+        if by_layers:  # the lecture's cut: the last n_top layers
+            top = {id(layer) for layer in backbone.layers[-n_top:]}
+        else:
+            cut = (lambda n: n[:prefix_length]) if prefix_length else (lambda n: n.split("_")[0])
+            blocks = list(dict.fromkeys(cut(layer.name) for layer in backbone.layers))
+            chosen = set(blocks if all_layers else blocks[-(n_top + extra_blocks) :])
+            top = {id(layer) for layer in backbone.layers if cut(layer.name) in chosen}
+        for layer in backbone.layers:
             is_bn = isinstance(layer, keras.layers.BatchNormalization)
-            layer.trainable = i >= first and (bn_trainable or not is_bn)
+            layer.trainable = id(layer) in top and (bn_trainable or not is_bn)
         if not no_recompile:
             model.compile(
                 optimizer=keras.optimizers.Adam(learning_rate * lr_factor),
@@ -109,17 +160,32 @@ EXERCISES = {
             "backbone-not-frozen": (_build(freeze=False), r"trainable|frozen"),
             "no-softmax": (_build(softmax=False), r"probabilities|softmax"),
             "no-pooling-before-dense": (_build(pool=False), r"shape|n_classes"),
+            "lecture-head-without-mlp": (_build(order=()), r"after the backbone"),
+            "no-dropout-on-pooled-features": (
+                _build(order=("hidden", "drop")),
+                r"after the backbone.*in its order",
+            ),
+            "dropout-after-the-output-order": (
+                _build(order=("hidden", "drop", "drop")),
+                r"after the backbone",
+            ),
+            "hidden-layer-without-relu": (_build(relu=False), r"ReLU"),
+            "dropout-rate-fixed": (_build(rate=0.5), r"Dropout rate"),
+            "hidden-size-fixed": (_build(units=128), r"Dense units.*hidden"),
         },
-        right={"freeze-layer-by-layer": build_functional},
+        right={"nested-sequential-head": build_functional},
     ),
     "check_fine_tuning": Exercise(
         run=lambda prepare: transfer_learning.check_fine_tuning(prepare, _build()),
         wrong={
             "batch-norm-unfrozen": (_prepare(bn_trainable=True), r"BatchNormalization"),
-            "whole-backbone-unfrozen": (_prepare(all_layers=True), r"last n_top layers"),
+            "whole-backbone-unfrozen": (_prepare(all_layers=True), r"last n_top blocks"),
             "not-recompiled": (_prepare(no_recompile=True), r"compile"),
             "learning-rate-not-used": (_prepare(lr_factor=10.0), r"learning.rate"),
+            "last-n-top-layers-not-blocks": (_prepare(by_layers=True), r"blocks, not layers"),
+            "one-block-too-many": (_prepare(extra_blocks=1), r"last n_top blocks"),
+            "block-as-fixed-length-prefix": (_prepare(prefix_length=7), r"block"),
         },
-        right={"slices": prepare_by_slices},
+        right={"runs-from-the-end": prepare_by_runs},
     ),
 }

@@ -1,10 +1,12 @@
-"""Checks for unit 14 (transfer learning): preprocessing, a frozen backbone, fine-tuning.
+"""Checks for unit 14 (transfer learning): preprocessing, a frozen backbone with an MLP head,
+fine-tuning by blocks, and the from-scratch baseline of exercise 4 (`train_from_scratch`).
 
 References: keras.applications.<family>.preprocess_input; the trainable flags and weight counts
 Keras reports; and behaviour: one real training step, after which the weights and the
 BatchNormalization moving statistics that must not move are compared with copies taken before.
-Backbones are the course's small CNN (utils.networks.backbones.course_backbone) or a second small
-network built here. Nothing here contains an exercise's answer.
+Backbones are the course's small CNN (utils.networks.backbones.course_backbone) or small networks
+built here, some with layers named by block as keras.applications' are. Nothing here contains an
+exercise's answer.
 """
 
 from __future__ import annotations
@@ -152,6 +154,129 @@ def _data(rng, input_shape, n_classes, n=16):
     return x, rng.integers(0, n_classes, n)
 
 
+def _block_of(layer_name: str) -> str:
+    """A layer's block: its name up to the first `_` (`block6a_expand_conv` -> `block6a`)."""
+    return layer_name.split("_")[0]
+
+
+def _block_backbone(rng, input_shape, style: int):
+    """A small backbone whose layers are named by block, as keras.applications' are:
+    `stem_*`, then 3 to 5 blocks of 3 to 6 layers (Conv/BN/ReLU, some depthwise, some with a
+    residual `_add`), then `top_*`. style 0 names blocks like EfficientNet (`block1a`,
+    `block1b`, `block2a`), style 1 like `stage1`, `stage2`. Returns (backbone, block names)."""
+    import keras
+
+    def conv_bn_relu(x, prefix, filters, depthwise=False):
+        if depthwise:
+            x = keras.layers.DepthwiseConv2D(3, padding="same", name=f"{prefix}_dwconv")(x)
+        else:
+            x = keras.layers.Conv2D(filters, 1, name=f"{prefix}_conv")(x)
+        x = keras.layers.BatchNormalization(momentum=0.5, name=f"{prefix}_bn")(x)
+        return keras.layers.ReLU(name=f"{prefix}_relu")(x)
+
+    inputs = keras.Input(shape=input_shape)
+    x = keras.layers.Conv2D(8, 3, strides=2, padding="same", name="stem_conv")(inputs)
+    x = keras.layers.BatchNormalization(momentum=0.5, name="stem_bn")(x)
+    x = keras.layers.ReLU(name="stem_activation")(x)
+    names = ["stem"]
+    for i in range(int(rng.integers(3, 6))):
+        name = f"block{i // 2 + 1}{'ab'[i % 2]}" if style == 0 else f"stage{i + 1}"
+        names.append(name)
+        y = x
+        if rng.random() < 0.5:
+            y = conv_bn_relu(y, f"{name}_dw", 0, depthwise=True)
+        y = conv_bn_relu(y, name, 8)
+        if rng.random() < 0.5:
+            x = keras.layers.Add(name=f"{name}_add")([x, y])
+        else:
+            x = y
+    x = keras.layers.Conv2D(16, 1, name="top_conv")(x)
+    x = keras.layers.BatchNormalization(momentum=0.5, name="top_bn")(x)
+    x = keras.layers.ReLU(name="top_activation")(x)
+    names.append("top")
+    return keras.Model(inputs, x, name=f"block_backbone_{style}"), names
+
+
+def _head_layers(model, backbone) -> list:
+    """The layers of `model` after its input, other than `backbone`, nested models flattened."""
+    import keras
+
+    out = []
+    for layer in model.layers:
+        if layer is backbone or isinstance(layer, keras.layers.InputLayer):
+            continue
+        if isinstance(layer, keras.Model):
+            out += _head_layers(layer, backbone)
+        else:
+            out.append(layer)
+    return out
+
+
+#: The head's layers, in order, as exercise 2 lists them (activation layers aside).
+HEAD = ("GlobalAveragePooling2D", "Dropout", "Dense", "Dropout", "Dense")
+_ACTIVATIONS = ("Activation", "ReLU", "Softmax")
+
+
+def _reference_head(model, backbone, head, hidden, n_classes, dropout):
+    """The exercise's model built here on the same backbone, the learner's Dense weights copied."""
+    import keras
+
+    inputs = keras.Input(backbone.input_shape[1:])
+    x = keras.layers.GlobalAveragePooling2D()(backbone(inputs, training=False))
+    x = keras.layers.Dropout(dropout)(x)
+    first = keras.layers.Dense(hidden, activation="relu")
+    x = keras.layers.Dropout(dropout)(first(x))
+    last = keras.layers.Dense(n_classes, activation="softmax")
+    reference = keras.Model(inputs, last(x))
+    dense = [layer for layer in head if isinstance(layer, keras.layers.Dense)]
+    first.set_weights(dense[0].get_weights())
+    last.set_weights(dense[1].get_weights())
+    return reference
+
+
+def _check_head(name, model, backbone, hidden, n_classes, dropout, x, case):
+    import keras
+
+    head = _head_layers(model, backbone)
+    kinds = [type(layer).__name__ for layer in head if type(layer).__name__ not in _ACTIVATIONS]
+    if tuple(kinds) != HEAD:
+        raise fail(
+            name,
+            case,
+            f"after the backbone: {', '.join(HEAD)} (activation layers aside)",
+            ", ".join(kinds) or "no layer",
+            "the head is the exercise's list of layers, in its order",
+        )
+    for layer in head:
+        if isinstance(layer, keras.layers.Dropout) and not np.isclose(layer.rate, dropout):
+            raise fail(name, case, f"Dropout rate {dropout} (your `dropout`)", f"rate {layer.rate}")
+    units = [layer.units for layer in head if isinstance(layer, keras.layers.Dense)]
+    if units != [hidden, n_classes]:
+        raise fail(
+            name,
+            case,
+            f"Dense units {[hidden, n_classes]} (your `hidden`, then n_classes)",
+            f"{units}",
+        )
+    reference = _reference_head(model, backbone, head, hidden, n_classes, dropout)
+    want = np.asarray(reference(x[:4], training=False))
+    got = np.asarray(model(x[:4], training=False))
+    if not np.allclose(got, want, atol=1e-5):
+        raise fail(
+            name,
+            case,
+            "the outputs of the exercise's model (its layers built here, your weights)",
+            f"outputs differing by up to {float(np.abs(got - want).max()):.3g}",
+            "the hidden Dense layer has a ReLU, the last a softmax; each layer takes the "
+            "previous one's output",
+        )
+    stochastic = np.asarray(model(x[:4], training=True))
+    if dropout > 0 and np.allclose(stochastic, got):
+        raise fail(
+            name, case, "dropout active in training mode", "identical outputs in training mode"
+        )
+
+
 def _check_built(name, model, backbone, n_classes, x, case):
     import keras
 
@@ -177,12 +302,15 @@ def _check_built(name, model, backbone, n_classes, x, case):
 
 
 def check_transfer_model(build: Callable, n_cases: int = 2, seed: int = 0) -> None:
-    """Check `build(backbone, n_classes) -> keras.Model`: frozen backbone, trainable head.
+    """Check `build(backbone, n_classes, hidden=64, dropout=0.2) -> keras.Model`.
 
-    After the call: `backbone.trainable` is False, no backbone weight is trainable, the
-    trainable parameters are exactly the head's (> 0), the output is (N, n_classes)
-    probabilities, and one training step changes the head but no backbone weight and no
-    BatchNormalization moving statistic.
+    The model: the frozen backbone (called with training=False), GlobalAveragePooling2D,
+    Dropout(dropout), Dense(hidden, relu), Dropout(dropout), Dense(n_classes, softmax);
+    (N, H, W, C) -> (N, n_classes) probabilities. Compared with that model built here (the
+    learner's Dense weights copied). After the call `backbone.trainable` is False, the trainable
+    parameters are exactly the head's, and one training step changes the head but no backbone
+    weight and no BatchNormalization moving statistic. Case 0 uses the default hidden and
+    dropout; the others draw them.
     """
     name = getattr(build, "__name__", "build")
     rng = np.random.default_rng(seed)
@@ -190,9 +318,18 @@ def check_transfer_model(build: Callable, n_cases: int = 2, seed: int = 0) -> No
         shape = (16, 16, int(rng.integers(1, 4)))
         n_classes = int(rng.integers(2, 7))
         backbone = _backbone(k % 2, shape)
-        case = f"{backbone.name} on {shape}, n_classes={n_classes}"
         x, y = _data(rng, shape, n_classes)
-        model = call(build, backbone, n_classes, case=case)
+        if k == 0:
+            hidden, dropout = 64, 0.2
+            case = f"{backbone.name} on {shape}, n_classes={n_classes}, default hidden, dropout"
+            model = call(build, backbone, n_classes, case=case)
+        else:
+            hidden, dropout = int(rng.integers(3, 40)), float(rng.choice([0.1, 0.3, 0.5]))
+            case = (
+                f"{backbone.name} on {shape}, n_classes={n_classes}, hidden={hidden}, "
+                f"dropout={dropout}"
+            )
+            model = call(build, backbone, n_classes, hidden=hidden, dropout=dropout, case=case)
         _check_built(name, model, backbone, n_classes, x, case)
         trainable_in_backbone = [w.path for w in backbone.trainable_weights]
         if backbone.trainable or trainable_in_backbone:
@@ -204,6 +341,7 @@ def check_transfer_model(build: Callable, n_cases: int = 2, seed: int = 0) -> No
                 f"{trainable_in_backbone[:3]}",
                 "freeze the backbone: set its `trainable` attribute to False",
             )
+        _check_head(name, model, backbone, hidden, n_classes, dropout, x, case)
         head = _count(model.weights) - _count(backbone.weights)
         got = _count(model.trainable_weights)
         if got != head or head == 0:
@@ -223,17 +361,21 @@ def check_transfer_model(build: Callable, n_cases: int = 2, seed: int = 0) -> No
             )
         if not _changed(head_before, head_layers):
             raise fail(name, case, "the head's weights change in a training step", "unchanged")
-    passed(f"`{name}` freezes the backbone and trains only the head ({n_cases} backbones)")
+    passed(
+        f"`{name}` freezes the backbone and trains only its MLP head with dropout ({n_cases} cases)"
+    )
 
 
 def check_fine_tuning(prepare: Callable, build: Callable, n_cases: int = 2, seed: int = 0) -> None:
     """Check `prepare(model, backbone, n_top, learning_rate)` on models made by your `build`.
 
-    Afterwards: among `backbone.layers[-n_top:]` every layer with weights except
-    BatchNormalization is trainable, all the layers before are frozen, every BatchNormalization
-    layer is frozen; the model is compiled again with an optimizer at `learning_rate`; and one
-    training step changes those top layers and the head, but no lower weight, no BatchNorm
-    gamma/beta and no moving mean/variance.
+    A layer's block is its name up to the first `_` (`_block_of`); the backbone's blocks are
+    the distinct blocks of `backbone.layers`, in order. Afterwards: every layer with weights of
+    the last `n_top` blocks is trainable except BatchNormalization, every other layer is
+    frozen, every BatchNormalization layer is frozen; the model is compiled again with an
+    optimizer at `learning_rate`; and one training step changes those blocks and the head, but
+    no lower weight, no BatchNorm gamma/beta and no moving mean/variance. The backbones are
+    built here, their layers named by block as keras.applications' are.
     """
     import keras
 
@@ -242,32 +384,34 @@ def check_fine_tuning(prepare: Callable, build: Callable, n_cases: int = 2, seed
     for k in range(n_cases):
         shape = (16, 16, int(rng.integers(1, 4)))
         n_classes = int(rng.integers(2, 6))
-        backbone = _backbone(k % 2, shape)
-        n_layers = len(backbone.layers)
-        n_top = int(rng.integers(3, n_layers - 2))
+        backbone, blocks = _block_backbone(rng, shape, k % 2)
+        n_top = int(rng.integers(2, len(blocks) - 1))
+        top_blocks = set(blocks[-n_top:])
         lr = float(rng.choice([1e-4, 3e-4, 1e-3]))
-        case = f"{backbone.name} ({n_layers} layers) on {shape}, n_top={n_top}, learning_rate={lr}"
+        case = f"{backbone.name} (blocks {blocks}) on {shape}, n_top={n_top}, learning_rate={lr}"
         x, y = _data(rng, shape, n_classes)
         model = call(build, backbone, n_classes, case=f"build for {case}")
         result = call(prepare, model, backbone, n_top, lr, case=case)
         model = result if isinstance(result, keras.Model) else model
-        for index, layer in enumerate(backbone.layers):
+        for layer in backbone.layers:
             if not layer.weights:
                 continue
             is_bn = isinstance(layer, keras.layers.BatchNormalization)
-            want = (index >= n_layers - n_top) and not is_bn
+            in_top = _block_of(layer.name) in top_blocks
+            want = in_top and not is_bn
             if layer.trainable != want:
                 why = (
                     "BatchNormalization layers stay frozen (inference mode)"
                     if is_bn
-                    else "only the last n_top layers of backbone.layers are trained"
+                    else "only the layers of the last n_top blocks are trained"
                     if not want
-                    else "the last n_top layers of backbone.layers are trained"
+                    else "every layer with weights of the last n_top blocks is trained: "
+                    "n_top counts blocks, not layers"
                 )
                 raise fail(
                     name,
                     case,
-                    f"layer {index} `{layer.name}` trainable={want}",
+                    f"layer `{layer.name}` (block `{_block_of(layer.name)}`) trainable={want}",
                     f"trainable={layer.trainable}",
                     why,
                 )
@@ -281,8 +425,9 @@ def check_fine_tuning(prepare: Callable, build: Callable, n_cases: int = 2, seed
                 f"optimizer learning rate {got_lr}",
                 "call model.compile(...) after changing trainable flags",
             )
-        top = backbone.layers[n_layers - n_top :]
-        low = list(backbone.layers[: n_layers - n_top]) + _bn_layers(backbone)
+        top = [layer for layer in backbone.layers if _block_of(layer.name) in top_blocks]
+        low = [layer for layer in backbone.layers if _block_of(layer.name) not in top_blocks]
+        low += _bn_layers(backbone)
         low_before, top_before = _snapshot(low), _snapshot(top)
         _one_step(model, x, y)
         moved = _changed(low_before, low)
@@ -293,17 +438,49 @@ def check_fine_tuning(prepare: Callable, build: Callable, n_cases: int = 2, seed
                 "frozen weights and BatchNorm statistics unchanged after a step",
                 f"changed: {moved}",
                 "BatchNormalization must stay frozen (layer.trainable = False) so that it "
-                "runs in inference mode; lower layers must stay frozen",
+                "runs in inference mode; lower blocks must stay frozen",
             )
         if not _changed(top_before, top):
             raise fail(
                 name,
                 case,
-                "the top layers change in a training step",
+                "the top blocks change in a training step",
                 "unchanged",
                 "set backbone.trainable = True first, then freeze what must stay frozen",
             )
     passed(
-        f"`{name}` unfreezes the top layers, keeps BatchNorm frozen and recompiles "
+        f"`{name}` unfreezes the top blocks, keeps BatchNorm frozen and recompiles "
         f"({n_cases} cases)"
     )
+
+
+def train_from_scratch(
+    build: Callable, profile: str, train: tuple, test: tuple, n_classes: int, recipe: dict
+) -> float:
+    """Exercise 4's baseline: the test accuracy of `build(fresh_backbone(profile, ...),
+    n_classes)` (the transfer model's architecture, random weights), everything trainable,
+    trained with the transfer model's recipe: Adam(recipe["fe_lr"]), the sparse categorical
+    cross-entropy, recipe["fe_epochs"] + recipe["ft_epochs"] epochs of batches of
+    recipe["batch_size"]. train, test: (x float32 (N, H, W, 3) preprocessed, y int (N,)).
+    """
+    import keras
+
+    from utils.networks import fresh_backbone
+
+    (x_train, y_train), (x_test, y_test) = train, test
+    backbone = fresh_backbone(profile, x_train.shape[1:])
+    model = call(build, backbone, n_classes, case="a fresh backbone (the baseline)")
+    backbone.trainable = True
+    model.compile(
+        optimizer=keras.optimizers.Adam(recipe["fe_lr"]),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    model.fit(
+        x_train,
+        y_train,
+        epochs=recipe["fe_epochs"] + recipe["ft_epochs"],
+        batch_size=recipe["batch_size"],
+        verbose=0,
+    )
+    return float(model.evaluate(x_test, y_test, verbose=0)[1])
