@@ -1,5 +1,5 @@
-"""The unit 17 checks (augmentation, tf.data pipeline) accept correct answers, reject typical
-wrong ones with CheckFailed, and say where to write code."""
+"""The unit 17 checks (augmentation of (image, mask) pairs, tf.data pipeline of pairs) accept
+correct answers, reject typical wrong ones with CheckFailed, and say where to write code."""
 
 from __future__ import annotations
 
@@ -10,52 +10,62 @@ import tensorflow as tf
 from utils.checks import CheckFailed, scaling_up
 
 AUTOTUNE = tf.data.AUTOTUNE
+CROP = scaling_up.CROP
 
 
-def augment_ok(image, label):
-    """Correct: mirror at random, then shift by up to 4 pixels with zero fill."""
-    h, w = image.shape[0], image.shape[1]
-    image = tf.image.random_flip_left_right(image)
-    image = tf.pad(image, [[4, 4], [4, 4], [0, 0]])
-    return tf.image.random_crop(image, (h, w, image.shape[-1])), label
+def augment_ok(image, mask):
+    """Correct: the same random flip and (H - 8, W - 8) crop of image and mask, stacked."""
+    h, w, c = image.shape
+    both = tf.concat([image, tf.cast(mask[..., None], tf.float32)], axis=-1)
+    both = tf.image.random_crop(tf.image.random_flip_left_right(both), (h - CROP, w - CROP, c + 1))
+    return both[..., :c], tf.cast(both[..., c], mask.dtype)
 
 
-def augment_numpy_random(image, label):
+def augment_numpy_random(image, mask):
     """Wrong: NumPy randomness is drawn once when tf.data traces the function."""
-    dy, dx = np.random.default_rng().integers(0, 9, size=2)
-    h, w = image.shape[0], image.shape[1]
-    padded = tf.pad(image, [[4, 4], [4, 4], [0, 0]])
-    return padded[dy : dy + h, dx : dx + w], label
+    dy, dx = np.random.default_rng().integers(0, CROP + 1, size=2)
+    h, w = image.shape[0] - CROP, image.shape[1] - CROP
+    return image[dy : dy + h, dx : dx + w], mask[dy : dy + h, dx : dx + w]
 
 
-def augment_resize(image, label):
-    """Wrong: zooms instead of shifting."""
-    h, w = image.shape[0], image.shape[1]
-    return tf.image.resize(tf.image.random_flip_left_right(image), (h + 2, w + 2))[:h, :w], label
+def augment_two_crops(image, mask):
+    """Wrong: image and mask cropped by two independent random draws."""
+    h, w, c = image.shape
+    image = tf.image.random_crop(image, (h - CROP, w - CROP, c))
+    return image, tf.image.random_crop(mask, (h - CROP, w - CROP))
 
 
-def augment_drops_label(image, label):
-    return augment_ok(image, label)[0], label + 1
+def augment_nearest_resize(image, mask):
+    """Wrong: zooms both (the mask by nearest neighbour) instead of cropping."""
+    size = (image.shape[0] - CROP, image.shape[1] - CROP)
+    mask = tf.image.resize(mask[..., None], size, method="nearest")[..., 0]
+    return tf.image.resize(image, size), mask
 
 
-def pipeline_ok(x, y, batch_size, training, preprocess, augment):
+def augment_float_mask(image, mask):
+    """Wrong: the mask comes back as float32."""
+    image, mask = augment_ok(image, mask)
+    return image, tf.cast(mask, tf.float32)
+
+
+def pipeline_ok(x, m, batch_size, training, preprocess, augment):
     """Correct: parallel decode, cache, shuffle each epoch, parallel augment, batch, prefetch."""
-    ds = tf.data.Dataset.from_tensor_slices((x, y)).map(preprocess, num_parallel_calls=AUTOTUNE)
+    ds = tf.data.Dataset.from_tensor_slices((x, m)).map(preprocess, num_parallel_calls=AUTOTUNE)
     ds = ds.cache()
     if training:
         ds = ds.shuffle(len(x)).map(augment, num_parallel_calls=AUTOTUNE)
     return ds.batch(batch_size).prefetch(AUTOTUNE)
 
 
-def pipeline_no_cache(x, y, batch_size, training, preprocess, augment):
-    ds = tf.data.Dataset.from_tensor_slices((x, y)).map(preprocess, num_parallel_calls=AUTOTUNE)
+def pipeline_no_cache(x, m, batch_size, training, preprocess, augment):
+    ds = tf.data.Dataset.from_tensor_slices((x, m)).map(preprocess, num_parallel_calls=AUTOTUNE)
     if training:
         ds = ds.shuffle(len(x)).map(augment, num_parallel_calls=AUTOTUNE)
     return ds.batch(batch_size).prefetch(AUTOTUNE)
 
 
-def pipeline_cache_after_shuffle(x, y, batch_size, training, preprocess, augment):
-    ds = tf.data.Dataset.from_tensor_slices((x, y)).map(preprocess, num_parallel_calls=AUTOTUNE)
+def pipeline_cache_after_shuffle(x, m, batch_size, training, preprocess, augment):
+    ds = tf.data.Dataset.from_tensor_slices((x, m)).map(preprocess, num_parallel_calls=AUTOTUNE)
     if training:
         ds = ds.shuffle(len(x))
     ds = ds.cache()
@@ -64,19 +74,19 @@ def pipeline_cache_after_shuffle(x, y, batch_size, training, preprocess, augment
     return ds.batch(batch_size).prefetch(AUTOTUNE)
 
 
-def pipeline_sequential(x, y, batch_size, training, preprocess, augment):
-    ds = tf.data.Dataset.from_tensor_slices((x, y)).map(preprocess).cache()
+def pipeline_sequential(x, m, batch_size, training, preprocess, augment):
+    ds = tf.data.Dataset.from_tensor_slices((x, m)).map(preprocess).cache()
     if training:
         ds = ds.shuffle(len(x)).map(augment)
     return ds.batch(batch_size).prefetch(AUTOTUNE)
 
 
-def pipeline_no_prefetch(x, y, batch_size, training, preprocess, augment):
-    return pipeline_ok(x, y, batch_size, training, preprocess, augment)._input_dataset
+def pipeline_no_prefetch(x, m, batch_size, training, preprocess, augment):
+    return pipeline_ok(x, m, batch_size, training, preprocess, augment)._input_dataset
 
 
-def pipeline_augments_eval(x, y, batch_size, training, preprocess, augment):
-    ds = tf.data.Dataset.from_tensor_slices((x, y)).map(preprocess, num_parallel_calls=AUTOTUNE)
+def pipeline_augments_eval(x, m, batch_size, training, preprocess, augment):
+    ds = tf.data.Dataset.from_tensor_slices((x, m)).map(preprocess, num_parallel_calls=AUTOTUNE)
     ds = ds.cache()
     if training:
         ds = ds.shuffle(len(x))
@@ -84,24 +94,43 @@ def pipeline_augments_eval(x, y, batch_size, training, preprocess, augment):
     return ds.batch(batch_size).prefetch(AUTOTUNE)
 
 
-def pipeline_drop_remainder(x, y, batch_size, training, preprocess, augment):
-    ds = tf.data.Dataset.from_tensor_slices((x, y)).map(preprocess, num_parallel_calls=AUTOTUNE)
+def pipeline_drop_remainder(x, m, batch_size, training, preprocess, augment):
+    ds = tf.data.Dataset.from_tensor_slices((x, m)).map(preprocess, num_parallel_calls=AUTOTUNE)
     ds = ds.cache()
     if training:
         ds = ds.shuffle(len(x)).map(augment, num_parallel_calls=AUTOTUNE)
     return ds.batch(batch_size, drop_remainder=True).prefetch(AUTOTUNE)
 
 
+def pipeline_masks_shuffled_apart(x, m, batch_size, training, preprocess, augment):
+    """Wrong: the masks shuffled in a dataset of their own, zipped back to the images."""
+    images = tf.data.Dataset.from_tensor_slices(x)
+    masks = tf.data.Dataset.from_tensor_slices(m).shuffle(len(m))
+    ds = tf.data.Dataset.zip((images, masks)).map(preprocess, num_parallel_calls=AUTOTUNE)
+    return ds.cache().batch(batch_size).prefetch(AUTOTUNE)
+
+
 def test_correct_answers_pass(capsys):
-    scaling_up.check_augment(augment_ok, seed=1)
+    scaling_up.check_augment_pair(augment_ok, seed=1)
     scaling_up.check_build_pipeline(pipeline_ok, seed=1)
     assert capsys.readouterr().out.count("PASSED") == 2
 
 
-@pytest.mark.parametrize("fn", [augment_numpy_random, augment_resize, augment_drops_label])
+def test_the_synthetic_mask_follows_the_image():
+    """The masks are a function of the pixels, so a shifted mask disagrees with its image."""
+    image, mask, _ = scaling_up.augment_case(3)
+    assert np.array_equal(scaling_up.pixel_classes(image), mask)
+    assert len(np.unique(mask)) == 6
+    shifted = scaling_up.pixel_classes(image[1:]) != mask[:-1]
+    assert shifted.mean() > 0.5
+
+
+@pytest.mark.parametrize(
+    "fn", [augment_numpy_random, augment_two_crops, augment_nearest_resize, augment_float_mask]
+)
 def test_wrong_augment_fails(fn):
     with pytest.raises(CheckFailed):
-        scaling_up.check_augment(fn)
+        scaling_up.check_augment_pair(fn)
 
 
 @pytest.mark.parametrize(
@@ -113,6 +142,7 @@ def test_wrong_augment_fails(fn):
         pipeline_no_prefetch,
         pipeline_augments_eval,
         pipeline_drop_remainder,
+        pipeline_masks_shuffled_apart,
     ],
 )
 def test_wrong_pipeline_fails(fn):
@@ -121,16 +151,16 @@ def test_wrong_pipeline_fails(fn):
 
 
 def test_stub_says_where_to_write():
-    def build_pipeline(x, y, batch_size, training, preprocess, augment):
+    def build_pipeline(x, m, batch_size, training, preprocess, augment):
         raise NotImplementedError()
 
-    def augment(image, label):
+    def augment_pair(image, mask):
         raise NotImplementedError()
 
     with pytest.raises(NotImplementedError, match="YOUR CODE HERE"):
         scaling_up.check_build_pipeline(build_pipeline)
     with pytest.raises(NotImplementedError, match="YOUR CODE HERE"):
-        scaling_up.check_augment(augment)
+        scaling_up.check_augment_pair(augment_pair)
 
 
 def test_pipeline_helpers():

@@ -182,57 +182,26 @@ def _mapped(augment: Callable, element: tuple, repeat: int) -> list:
     return [tuple(np.asarray(t) for t in out) for out in ds]
 
 
-def check_augment(augment: Callable, seed: int, n: int = 60) -> None:
-    """Unit 17, exercise 1, as `utils.checks.scaling_up.check_augment` checks it, with the
-    tf.data part run where the learner's function lives: one eager call, then `n` calls
-    inside `Dataset.map`; every output must be a (maybe mirrored) window of the zero-padded
-    image, with both flip states and at least 5 different shifts."""
+def check_augment_pair(augment_pair: Callable, seed: int, n: int = 60) -> None:
+    """Unit 17, exercise 1, as `utils.checks.scaling_up.check_augment_pair` checks it, with
+    the tf.data part run where the learner's function lives: one eager call, then `n` calls
+    inside `Dataset.map`; every output must be a (maybe mirrored) (H - 8, W - 8) window of
+    the image with its mask cropped and flipped alike (the mask is a function of the image's
+    pixels), the mask's dtype and ids kept, with both flip states and >= 5 offsets."""
     import tensorflow as tf
 
     from utils.checks.core import fail
-    from utils.checks.scaling_up import PAD, _which_window
+    from utils.checks.scaling_up import augment_case, check_variety, judge_pair
 
-    rng = np.random.default_rng(seed)
-    h, w = (int(v) for v in rng.integers(8, 13, size=2))
-    image = rng.random((h, w, 3)).astype("float32") + 0.1  # no zeros: padding is visible
-    label = int(rng.integers(0, 10))
-    case = f"image {image.shape} float32, label {label}"
-    out = call(augment, tf.constant(image), tf.constant(label, tf.int64), case=case)
-    if not isinstance(out, tuple | list) or len(out) != 2:
-        raise fail("augment", case, "a pair (image, label)", type(out).__name__)
-    got_image, got_label = (np.asarray(o) for o in out)
-    if got_image.shape != image.shape or got_image.dtype != np.float32:
-        raise fail(
-            "augment", case, f"float32 {image.shape}", f"{got_image.dtype} {got_image.shape}"
-        )
-    if int(got_label) != label:
-        raise fail("augment", case, f"label {label} unchanged", int(got_label))
-    outputs = _mapped(augment, (image, np.int64(label)), n)
+    image, mask, case = augment_case(seed)
+    out = call(augment_pair, tf.constant(image), tf.constant(mask), case=case)
+    judge_pair(None, out, image, mask, case)
+    outputs = _mapped(augment_pair, (image, mask), n)
     if len(outputs) != n:
-        raise fail("augment", f"{n} calls inside Dataset.map", n, len(outputs))
-    keys = []
-    for i, (a, b) in enumerate(outputs):
-        key = _which_window(np.asarray(a), image) if np.shape(a) == image.shape else None
-        if key is None:
-            raise fail(
-                "augment",
-                f"call #{i} inside Dataset.map, {case}",
-                f"the image shifted by at most {PAD} pixels (zeros fill the gap), maybe mirrored",
-                "an image that is no such window",
-            )
-        if int(b) != label:
-            raise fail("augment", f"call #{i} inside Dataset.map", label, int(b))
-        keys.append(key)
-    flips, shifts = {k[0] for k in keys}, {k[1:] for k in keys}
-    if len(flips) < 2 or len(shifts) < 5:
-        raise fail(
-            "augment",
-            f"{n} calls inside Dataset.map",
-            f"both flip states and >= 5 different shifts (of {(2 * PAD + 1) ** 2})",
-            f"flips {sorted(flips)}, {len(shifts)} different shifts",
-            "use TensorFlow's random ops; NumPy/Python randomness is frozen when tf.data traces",
-        )
-    passed(f"augment: shifted and mirrored windows, random in each of {n} calls inside tf.data")
+        raise fail("augment_pair", f"{n} calls inside Dataset.map", n, len(outputs))
+    keys = [judge_pair(i, out, image, mask, case) for i, out in enumerate(outputs)]
+    check_variety(keys, n)
+    passed(f"augment_pair: image and mask cropped and mirrored alike, random in {n} calls")
 
 
 def _pipeline_run(build: Callable, args: tuple, delay: float, epochs: int, keep: bool) -> dict:
@@ -254,65 +223,48 @@ def _graph_ops(graph: np.ndarray) -> list[str]:
 
 def check_pipeline(build_pipeline: Callable, seed: int, n: int = 70, batch_size: int = 8):
     """Unit 17, exercise 2, as `utils.checks.scaling_up.check_build_pipeline` checks it:
-    the learner's pipeline is built and iterated in the kernel with counting functions
-    (`grading_harness.run_pipeline`); its graph is parsed and every rule checked here; and it
-    is timed by the grader's clock around that call, against a naive pipeline timed in the
-    grader's own process (a preprocess of 10 ms per image, 3 epochs of 60 images; the
-    learner's must be at least 1.5x faster, the better of two attempts)."""
+    the learner's pipeline of (image, mask) pairs is built and iterated in the kernel with
+    counting functions (`grading_harness.run_pipeline`); its graph is parsed and every rule
+    checked here, with the check's own judges; and it is timed by the grader's clock around
+    that call, against a naive pipeline timed in the grader's own process (a preprocess of
+    10 ms per image, 3 epochs of 60 pairs; the learner's must be at least 1.5x faster, the
+    better of two attempts)."""
     import time
 
     from utils.checks.core import fail
-    from utils.checks.scaling_up import _Counter, _counting_preprocess, _naive, _seconds
+    from utils.checks.scaling_up import (
+        _Counter,
+        _counting_preprocess,
+        _naive,
+        _seconds,
+        judge_counts,
+        judge_epochs,
+        judge_ops,
+        judge_orders,
+        judge_spec,
+        pipeline_case,
+    )
 
     name = "build_pipeline"
-    rng = np.random.default_rng(seed)
-    h = int(rng.integers(6, 10))
-    x = rng.integers(0, 256, size=(n, h, h, 3), dtype=np.uint8)
-    y = np.arange(n, dtype=np.int64)  # the label is the example's id
-    sizes_wanted = [batch_size] * (n // batch_size) + ([n % batch_size] if n % batch_size else [])
+    x, m = pipeline_case(seed, n)
     orders = {}
     for training in (True, False):
-        case = (
-            f"x uint8 {x.shape}, y = ids 0..{n - 1}, batch_size={batch_size}, training={training}"
-        )
-        run = _pipeline_run(build_pipeline, (x, y, batch_size, training), 0.0, 3, True)
+        case = f"x uint8 {x.shape}, m uint8 {m.shape}, batch_size={batch_size}, training={training}"
+        run = _pipeline_run(build_pipeline, (x, m, batch_size, training), 0.0, 3, True)
         if run.get("type") != "Dataset":
             raise fail(name, case, "a tf.data.Dataset", run.get("type"))
-        want = [["float32", [None, h, h, 3]], ["int64", [None]]]
-        if not run["is_tuple"] or run["spec"] != want:
-            raise fail(name, case, f"element_spec {want}", run["spec"], "batch after the maps")
-        for e, (images, labels, sizes) in enumerate(run["epochs"]):
-            if list(sizes) != sizes_wanted:
-                raise fail(name, f"{case}, epoch {e}", sizes_wanted, list(sizes))
-            if sorted(labels.tolist()) != list(range(n)):
-                raise fail(name, f"{case}, epoch {e}", "every example once per epoch", "not so")
-            if not np.allclose(images * 255.0, x[labels], atol=1e-3):
-                raise fail(name, f"{case}, epoch {e}", "images paired with their labels", "not")
-        orders[training] = [tuple(labels.tolist()) for _, labels, _ in run["epochs"]]
-        if run["pre"] != n:
-            raise fail(name, case, f"preprocess called {n} times (cached)", f"{run['pre']} calls")
-        want_aug = 3 * n if training else 0
-        if run["aug"] != want_aug:
-            raise fail(name, case, f"augment called {want_aug} times", f"{run['aug']} calls")
-        ops = _graph_ops(run["graph"])
-        if "MapDataset" in ops or "ParallelMapDatasetV2" not in ops:
-            raise fail(name, case, "every map parallel (ParallelMapDatasetV2)", ops)
-        if "CacheDatasetV2" not in ops and "CacheDataset" not in ops:
-            raise fail(name, case, "a cache step in the graph", ops)
-        if not ops or not ops[-1].startswith("Prefetch"):
-            raise fail(name, case, "prefetch as the last step", ops)
-    train_orders, original = orders[True], tuple(range(n))
-    if len(set(train_orders)) < 3 or original in train_orders:
-        raise fail(name, "training=True, 3 epochs", "a new shuffled order each epoch", "not so")
-    if set(orders[False]) != {original}:
-        raise fail(name, "training=False, 3 epochs", "the original order every epoch", "not so")
+        judge_spec(name, case, run["spec"] if run["is_tuple"] else ["not a pair"], x.shape[1])
+        orders[training] = judge_epochs(name, case, run["epochs"], x, m, batch_size)
+        judge_counts(name, case, run["pre"], run["aug"], n, training)
+        judge_ops(name, case, _graph_ops(run["graph"]))
+    judge_orders(name, orders, n)
     ratios = []
     for _attempt in range(2):
         naive = _seconds(
-            _naive(x[:60], y[:60], batch_size, _counting_preprocess(_Counter(), 0.01)), 3
+            _naive(x[:60], m[:60], batch_size, _counting_preprocess(_Counter(), 0.01)), 3
         )
         started = time.perf_counter()
-        run = _pipeline_run(build_pipeline, (x[:60], y[:60], batch_size, True), 0.01, 3, False)
+        run = _pipeline_run(build_pipeline, (x[:60], m[:60], batch_size, True), 0.01, 3, False)
         fast = time.perf_counter() - started
         ratios.append(naive / max(fast, 1e-9))
         if ratios[-1] >= 1.5:
@@ -320,11 +272,11 @@ def check_pipeline(build_pipeline: Callable, seed: int, n: int = 70, batch_size:
     if max(ratios) < 1.5:
         raise fail(
             name,
-            "3 epochs of 60 images, a preprocess of 10 ms each (timed by the grader)",
+            "3 epochs of 60 pairs, a preprocess of 10 ms each (timed by the grader)",
             "at least 1.5x faster than a sequential, uncached pipeline",
             f"{max(ratios):.2f}x (best of two attempts)",
         )
-    passed(f"{name}: batches, shuffling, cache, parallel maps, prefetch; at least 1.5x faster")
+    passed(f"{name}: pairs aligned, shuffling, cache, parallel maps, prefetch; >= 1.5x faster")
 
 
 #: Unit 14's smoke recipe (the notebook's SIZES["smoke"]): the grader runs the experiment of
