@@ -396,13 +396,13 @@ def check_fine_tuning(prepare: Callable, build: Callable, n_cases: int = 2, seed
         for layer in backbone.layers:
             if not layer.weights:
                 continue
-            is_bn = isinstance(layer, keras.layers.BatchNormalization)
+            norm_layer = isinstance(layer, keras.layers.BatchNormalization)
             in_top = _block_of(layer.name) in top_blocks
-            want = in_top and not is_bn
+            want = in_top and not norm_layer
             if layer.trainable != want:
                 why = (
                     "BatchNormalization layers stay frozen (inference mode)"
-                    if is_bn
+                    if norm_layer
                     else "only the layers of the last n_top blocks are trained"
                     if not want
                     else "every layer with weights of the last n_top blocks is trained: "
