@@ -83,10 +83,10 @@ def summarise(notebook: str, seconds: float, error: str, record: dict) -> Result
         macs = call.get("macs_per_image")
         if call["kind"] == "fit":
             any_fit = True
+            images += call.get("images") or 0
             if call.get("images") is None or macs is None:
-                uncounted += 1
+                uncounted += 1  # the images, or the MACs per image, unknown
                 continue
-            images += call["images"]
             train += TRAIN_FACTOR * macs * call["images"]
             infer += macs * (call.get("val_images") or 0)
         elif call.get("images") and macs is not None:
@@ -333,6 +333,9 @@ def markdown(results: list[Result]) -> str:
         t4 = "-" if r.t4_minutes is None else f"{max(r.t4_minutes, 0.1):.1f} min"
         images = "-" if r.images_trained is None else f"{r.images_trained:,}"
         macs = _fmt_big(r.train_macs).replace(" ", "\u202f")
+        if r.uncounted_fits:  # a dataset of unknown length, a model of unknown input size
+            images = images if r.images_trained else "not counted"
+            macs, t4 = "not counted", "-"
         gpu = "needed" if gpu_needed(r) else "not needed"
         rows.append(
             f"| `{r.notebook}` | {images} | {macs} | {t4} | {gpu} | {r.peak_rss_mb / 1024:.1f} GB |"
