@@ -27,7 +27,7 @@ from collections.abc import Callable
 import numpy as np
 
 from utils.checks.core import CheckFailed, call, fail, passed
-from utils.checks.structure import activation_name, model_of
+from utils.checks.structure import activation_name, model_of, random_weights
 
 
 def _layers(model, cls_name: str) -> list:
@@ -207,39 +207,12 @@ def _same_structure(name: str, case: str, model, reference, project: bool) -> li
     return list(pairs.values())
 
 
-def _random_weights(model, rng: np.random.Generator) -> None:
-    """Draw every weight of `model` anew: He-scaled kernels, batch-norm statistics far from
-    the identity (gamma, beta, moving mean, moving variance), small biases."""
-    import keras
-
-    for layer in model.layers:
-        weights = layer.get_weights()
-        if not weights:
-            continue
-        if isinstance(layer, keras.layers.BatchNormalization) and len(weights) == 4:
-            c = weights[0].shape
-            weights = [
-                rng.uniform(0.5, 1.5, c),
-                rng.normal(0, 0.3, c),
-                rng.normal(0, 0.3, c),
-                rng.uniform(0.5, 1.5, c),
-            ]
-        else:
-            weights = [
-                rng.normal(0, np.sqrt(2 / np.prod(w.shape[:-1])), w.shape)
-                if w.ndim > 1
-                else rng.normal(0, 0.1, w.shape)
-                for w in weights
-            ]
-        layer.set_weights([w.astype("float32") for w in weights])
-
-
 def _same_function(name, case, model, reference, pairs, rng) -> None:
     """The learner's block with random weights and the check's with the same weights (and the
     same batch-norm epsilon) give the same outputs on random inputs, in both modes."""
     import keras
 
-    _random_weights(model, rng)
+    random_weights(model, rng)
     for mine, ref in pairs:
         if getattr(mine, "weights", None):  # a layer with weights, not `+` or an activation
             ref.set_weights(mine.get_weights())

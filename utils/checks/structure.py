@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
+
 from utils.checks.core import CheckFailed, call, fail, passed
 from utils.measure.tables import model_table
 
@@ -143,3 +145,31 @@ def check_model_builder(
     model = call(build, case="no arguments")
     check_model_table(model, expected, name=name, activations=activations)
     return model
+
+
+def random_weights(model, rng: np.random.Generator, shift: float = 0.3) -> None:
+    """Draw every weight of `model` anew: He-scaled kernels, batch-norm statistics far from
+    the identity (gamma and moving variance in [0.5, 1.5], beta and moving mean ~ N(0, shift)),
+    small biases ~ N(0, 0.1). A check copies these weights into its own model to compare."""
+    import keras
+
+    for layer in model.layers:
+        weights = layer.get_weights()
+        if not weights:
+            continue
+        if isinstance(layer, keras.layers.BatchNormalization) and len(weights) == 4:
+            c = weights[0].shape
+            weights = [
+                rng.uniform(0.5, 1.5, c),
+                rng.normal(0, shift, c),
+                rng.normal(0, shift, c),
+                rng.uniform(0.5, 1.5, c),
+            ]
+        else:
+            weights = [
+                rng.normal(0, np.sqrt(2 / np.prod(w.shape[:-1])), w.shape)
+                if w.ndim > 1
+                else rng.normal(0, 0.1, w.shape)
+                for w in weights
+            ]
+        layer.set_weights([w.astype("float32") for w in weights])

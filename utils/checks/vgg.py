@@ -20,7 +20,7 @@ from contextlib import nullcontext
 import numpy as np
 
 from utils.checks.core import CheckFailed, call, calls_to, fail, passed
-from utils.checks.structure import activation_name, model_of
+from utils.checks.structure import activation_name, model_of, random_weights
 
 #: The configurations of the VGG paper (Simonyan & Zisserman 2014, table 1, A, B, D, E):
 #: one (filters, number of 3x3 convolutions) pair per block; each block ends in 2x2 pooling.
@@ -129,39 +129,12 @@ def _same_structure(name: str, case: str, model, reference) -> None:
             )
 
 
-def _random_weights(model, rng: np.random.Generator) -> None:
-    """Draw every weight of `model` anew: He-scaled kernels, BatchNormalization statistics far
-    from the identity (gamma, beta, moving mean, moving variance), small biases."""
-    import keras
-
-    for layer in model.layers:
-        weights = layer.get_weights()
-        if not weights:
-            continue
-        if isinstance(layer, keras.layers.BatchNormalization) and len(weights) == 4:
-            c = weights[0].shape
-            weights = [
-                rng.uniform(0.5, 1.5, c),
-                rng.normal(0, 0.1, c),
-                rng.normal(0, 0.1, c),
-                rng.uniform(0.5, 1.5, c),
-            ]
-        else:
-            weights = [
-                rng.normal(0, np.sqrt(2 / np.prod(w.shape[:-1])), w.shape)
-                if w.ndim > 1
-                else rng.normal(0, 0.1, w.shape)
-                for w in weights
-            ]
-        layer.set_weights([w.astype("float32") for w in weights])
-
-
 def _same_function(name: str, case: str, model, reference, rng: np.random.Generator) -> None:
     """`model` with random weights and `reference` with the same weights (and the same
     BatchNormalization epsilon) give the same outputs, in inference mode, on random inputs."""
     import keras
 
-    _random_weights(model, rng)
+    random_weights(model, rng, shift=0.1)
     weighted = [ly for ly in _layers(model) if ly.weights]
     for mine, ref in zip(weighted, [ly for ly in _layers(reference) if ly.weights], strict=True):
         ref.set_weights(mine.get_weights())
