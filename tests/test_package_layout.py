@@ -1,5 +1,6 @@
-"""The package's layout (issue: `utils` organised by role): indexes complete, the import rule
-enforced, one check module per unit, no notebook read at run time, no tooling in the wheel."""
+"""The package's layout (`utils` organised by role): indexes complete, the import rule
+enforced, one check module per unit, no notebook read at run time (the wheel's contents are
+tested in tests/test_release.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import ast
 import importlib
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -123,27 +123,3 @@ def test_nothing_outside_tooling_reads_a_notebook():
         text = path.read_text(encoding="utf-8")
         assert "nbformat" not in imported and "nbformat" not in text, path
         assert "REPO_ROOT" not in text or path.name == "course.py", path
-
-
-def test_the_wheel_holds_no_tooling(tmp_path):
-    """What `pip install` from the repository gives a learner: utils without utils.tooling."""
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "-q",
-            "-w",
-            str(tmp_path),
-            str(ROOT),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    (wheel,) = tmp_path.glob("cnn_course-*.whl")
-    names = zipfile.ZipFile(wheel).namelist()
-    assert "utils/checks/lenet.py" in names and "utils/measure/macs.py" in names
-    assert not [n for n in names if n.startswith("utils/tooling")]

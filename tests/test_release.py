@@ -47,6 +47,14 @@ def test_the_package_ships_only_source_files(wheel):
     assert all(n.endswith((".py", ".typed")) for n in names), "no compiled files, notebooks or data"
 
 
+def test_the_package_holds_no_tooling(wheel):
+    """What `pip install` from the repository gives a learner: utils without utils.tooling
+    (an old egg-info manifest once put it back: include-package-data is off)."""
+    names = wheel.namelist()
+    assert "utils/checks/lenet.py" in names and "utils/measure/macs.py" in names
+    assert not [n for n in names if n.startswith("utils/tooling")]
+
+
 def test_the_package_contains_no_solution_or_hidden_test(wheel):
     secrets = _secret_lines()
     assert secrets, "the solutions have distinctive lines to look for"
