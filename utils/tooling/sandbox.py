@@ -259,12 +259,14 @@ def bwrap_argv(job: Path) -> list[str]:
     for path in ("/usr", "/bin", "/lib", "/lib64", "/sbin", "/etc"):
         if os.path.exists(path):
             argv += ["--ro-bind", path, path]
+    # an empty /tmp first: Python and its packages may live under /tmp (a clone there), and
+    # are bound on top of it below
+    argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     for path in _python_roots():
         argv += ["--ro-bind", path, path]
     real = _course_dist_info()
     if real is not None:
         argv += ["--ro-bind", str(_fake_dist_info(job, real)), str(real)]
-    argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     argv += ["--bind", str(job), str(job), "--ro-bind", str(job / "pkg"), str(job / "pkg")]
     argv += ["--chdir", str(job / "work")]
     for key, value in _env(job).items():
