@@ -135,7 +135,7 @@ browser:
 
 # Every page in headless Chromium: console errors, broken links, missing figures, leaked answers.
 site-check: build/site/index.html browser
-	$(PY) -m pytest tests/test_site.py -m site -p no:cacheprovider $(PYTEST_ARGS)
+	$(PY) -m pytest tests/test_site.py tests/test_explorers.py -m site -p no:cacheprovider $(PYTEST_ARGS)
 
 # Re-resolve requirements.in into the pinned requirements.txt (needs the package index).
 lock:

@@ -17,6 +17,7 @@ Submodules marked (module only) are imported as modules: `from utils.measure imp
 - `comparison`: the course's architectures side by side, from their records (module only)
 - `bands`: a measured figure against its expected band
 - `conv_speed`: unit 03's benchmark: loops vs im2col + GEMM vs Keras (module only)
+- `conv_geometry`: cells a convolution reads, a transposed convolution writes (module only)
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ Submodules marked (module only) are imported as modules: `from utils.plots impor
 - `masks`: segmentation masks in colour and over their images
 - `curves`: curves: training histories, measures against a parameter, derivatives
 - `charts`: bar and scatter charts of measured figures
+- `explorers`: padding and stride on grids, the sliders of units 01 and 12 (module only)
 """
 
 from __future__ import annotations
