@@ -25,6 +25,7 @@ from utils.checks.core import (
     passed,
     rel_error,
 )
+from utils.checks.references import reference
 from utils.measure.errors import norm_relative_error
 from utils.measure.gradients import GRADIENT_TOLERANCE, numeric_gradient
 
@@ -36,6 +37,7 @@ def _name(fn: Callable, default: str) -> str:
     return getattr(fn, "__name__", default)
 
 
+@reference
 def _tape_gradients(forward, inputs: list[np.ndarray], dout: np.ndarray) -> list[np.ndarray]:
     """Gradients of sum(forward(*inputs) * dout) w.r.t. each input, by tf.GradientTape."""
     import tensorflow as tf
@@ -90,6 +92,7 @@ def _quiet_numpy():
 # --------------------------------------------------------------------------- softmax + CE
 
 
+@reference
 def _tf_softmax_ce(scores, y):
     """(loss, dloss/dscores) of TF's mean sparse softmax cross-entropy, float64."""
     import tensorflow as tf

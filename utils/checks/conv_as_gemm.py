@@ -25,8 +25,10 @@ from utils.checks.core import (
     passed,
     rel_error,
 )
+from utils.checks.references import reference
 
 
+@reference
 def _patches(x, kh, kw, stride, padding):
     """TensorFlow's patches of the zero-padded x: (H, W, C) -> (OH * OW, KH * KW * C)."""
     import keras
@@ -290,6 +292,7 @@ def _grouped_hint(x, w, b, stride, pad, groups, got, tol, float32) -> str:
     )
 
 
+@reference
 def _keras_grouped(x, w, b, stride, padding, groups):
     """A Keras Conv2D(groups=groups) layer with the weights w, b on the zero-padded x, float32.
 

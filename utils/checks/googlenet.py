@@ -20,6 +20,7 @@ from collections.abc import Callable
 import numpy as np
 
 from utils.checks.core import CheckFailed, call, fail, passed
+from utils.checks.references import reference
 from utils.checks.structure import check_nonlinear
 from utils.measure.receptive_fields import unit_receptive_field
 
@@ -79,6 +80,7 @@ def _convs(model) -> list:
     return [ly for ly in model.layers if isinstance(ly, keras.layers.Conv2D)]
 
 
+@reference
 def _numpy_max3x3(x: np.ndarray) -> np.ndarray:
     """3x3 max filter, stride 1, borders padded with -inf. x: (N, H, W, C) -> same shape."""
     n, h, w, c = x.shape
@@ -265,6 +267,7 @@ def check_inception_module(inception_module: Callable, seed: int = 0, n_cases: i
     )
 
 
+@reference
 def _reference_factorised(shape: tuple, widths) -> object:
     """The check's own factorised module: keras.Model (N, H, W, C) -> (N, H, W, f1+f3+f5+pp)."""
     import keras

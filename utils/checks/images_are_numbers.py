@@ -20,6 +20,7 @@ from utils.checks.core import (
     fail,
     passed,
 )
+from utils.checks.references import reference
 
 #: Bundled photos the loading check asks for: grayscale and colour ones.
 GRAY_PHOTOS = ("camera", "coins", "brick")
@@ -165,6 +166,7 @@ def check_rgb_to_gray(rgb_to_gray: Callable, n_cases: int = 8, seed: int = 0) ->
     passed(f"`{name}` matches skimage.color.rgb2gray on {len(cases)} images (to 1e-5).")
 
 
+@reference
 def _keras_counts(h: int, w: int, c: int, hidden: int, k: int, filters: int) -> tuple[int, int]:
     """count_params() of Flatten + Dense(hidden) and of Conv2D(filters, k) on an (h, w, c) input."""
     import keras

@@ -24,6 +24,7 @@ from utils.checks.core import (
     rel_error,
     rounded_alike,
 )
+from utils.checks.references import reference
 
 #: The worked example used for pooling (a 4x4 single-channel map, 2x2 windows, stride 2).
 EXAMPLE_4X4 = np.array(
@@ -38,6 +39,7 @@ def _pool_layer(size: int, stride: int, mode: str):
     return cls(pool_size=size, strides=stride, padding="valid", dtype="float64")
 
 
+@reference
 def keras_pool2d(x: np.ndarray, size: int, stride: int, mode: str) -> np.ndarray:
     """Keras reference. x: (H, W, C) -> (OH, OW, C), 'valid' padding, float64."""
     import keras
@@ -46,6 +48,7 @@ def keras_pool2d(x: np.ndarray, size: int, stride: int, mode: str) -> np.ndarray
     return keras.ops.convert_to_numpy(y)[0]
 
 
+@reference
 def keras_maxpool2d_grad(dout: np.ndarray, x: np.ndarray, size: int, stride: int) -> np.ndarray:
     """d(sum(dout * maxpool(x))) / dx by tf.GradientTape. dout: (OH, OW, C), x: (H, W, C)."""
     import tensorflow as tf
@@ -147,6 +150,7 @@ _FORWARD = {
 }
 
 
+@reference
 def _tape_grad(kind: str, x: np.ndarray, alpha: float) -> np.ndarray:
     """Elementwise derivative of keras.activations.<kind> at x, by tf.GradientTape."""
     import keras

@@ -2,7 +2,8 @@
 
 References: a multi-output `keras.Model` built here (feature maps), and a Grad-CAM computed
 with its own `tf.GradientTape` path and an explicit einsum over channels (Grad-CAM), on small
-random models. Nothing here contains an exercise's answer.
+random models. Both are `@reference`s: the release holds only their results on the check's
+own random models (utils.checks.references).
 
 Contracts checked:
 - `feature_maps(model, image, layer_names)`: image (H, W, C) -> {name: array (H', W', C')}.
@@ -17,6 +18,8 @@ from collections.abc import Callable
 import numpy as np
 
 from utils.checks.core import as_array, call, call_for_array, expect_array, fail, passed
+from utils.checks.references import reference
+from utils.checks.structure import random_weights
 
 
 def random_model(seed: int, size: int = 12, channels: int = 3, classes: int = 4):
@@ -31,9 +34,14 @@ def random_model(seed: int, size: int = 12, channels: int = 3, classes: int = 4)
     x = keras.layers.Conv2D(5, 3, padding="valid", activation="relu", name="conv_c")(x)
     x = keras.layers.GlobalAveragePooling2D(name="gap")(x)
     out = keras.layers.Dense(classes, name="logits")(x)
-    return keras.Model(inp, out)
+    model = keras.Model(inp, out)
+    # weights from NumPy's seeded generator: the same on every machine and Keras version, so
+    # that the release's recorded references find this model again (utils.checks.references)
+    random_weights(model, np.random.default_rng(seed))
+    return model
 
 
+@reference
 def _reference_maps(model, image, names):
     import keras
 
@@ -44,6 +52,7 @@ def _reference_maps(model, image, names):
     return {n: keras.ops.convert_to_numpy(o)[0] for n, o in zip(names, outs, strict=True)}
 
 
+@reference
 def _reference_cam(model, image, class_index, layer_name):
     """Grad-CAM via einsum: sum_k (1/(H'W') sum_ij dy/dA_ijk) A_k, ReLU, divided by its max."""
     import keras

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 from utils.checks.core import as_array, call, call_for_array, fail, passed, rel_error
+from utils.checks.references import reference
 
 
 def check_conv_matrix(conv_matrix: Callable, n_cases: int = 12, seed: int = 0) -> None:
@@ -46,6 +47,7 @@ def check_conv_matrix(conv_matrix: Callable, n_cases: int = 12, seed: int = 0) -
     passed(f"`conv_matrix` reproduces scipy's correlate2d on {n_cases} random cases.")
 
 
+@reference
 def _keras_transpose(x, w, stride, padding):
     import keras
 

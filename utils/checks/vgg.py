@@ -3,8 +3,8 @@ torchvision-style configurations with a global-average-pooling head, the paramet
 the original (dense-head) VGG.
 
 References, all independent of the exercises' answers:
-- `vgg_bn_block` and `build_vgg`: Keras networks the check builds itself (`_reference_block`,
-  `_reference_vgg`), compared layer by layer (kind, output shape, parameters, activation) and,
+- `vgg_bn_block` and `build_vgg`: Keras networks the check builds itself (`_reference_vgg`),
+  compared layer by layer (kind, output shape, parameters, activation) and,
   for small random cases, output by output with the same random weights in both models;
 - `vgg_params`: `keras.applications.VGG16` / `VGG19` built with `weights=None` (layer by
   layer), and the published totals of VGG11 and VGG13 (torchvision's `vgg11` / `vgg13` model
@@ -20,6 +20,7 @@ from contextlib import nullcontext
 import numpy as np
 
 from utils.checks.core import CheckFailed, call, calls_to, fail, passed
+from utils.checks.references import reference
 from utils.checks.structure import activation_name, model_of, random_weights
 
 #: The configurations of the VGG paper (Simonyan & Zisserman 2014, table 1, A, B, D, E):
@@ -154,36 +155,34 @@ def _same_function(name: str, case: str, model, reference, rng: np.random.Genera
         )
 
 
-def _reference_block(x, filters: int, kernel_sizes):
-    """The check's own block: per kernel size, convolution -> normalisation -> ReLU; pooling."""
+@reference
+def _reference_vgg(cfg, input_shape, num_classes: int | None, kernel_sizes=None):
+    """The check's own network for a flat configuration: per kernel size, convolution ->
+    normalisation -> ReLU, pooling at each "M"; then GAP and softmax. With num_classes None:
+    one block only, of cfg[0] filters and the given kernel sizes (the block check's reference)."""
     import keras
 
     layers = keras.layers
-    for k in kernel_sizes:
-        steps = (
-            layers.Conv2D(filters, (k, k), strides=1, padding="same", use_bias=False),
-            layers.BatchNormalization(axis=-1),
-            layers.ReLU(),
-        )
-        for step in steps:
-            x = step(x)
-    return layers.MaxPooling2D(pool_size=2, strides=2)(x)
 
-
-def _reference_vgg(cfg, input_shape, num_classes: int):
-    """The check's own network for a flat configuration: blocks between "M"s, GAP, softmax."""
-    import keras
+    def block(x, filters, sizes):
+        for k in sizes:
+            x = layers.Conv2D(filters, (k, k), strides=1, padding="same", use_bias=False)(x)
+            x = layers.BatchNormalization(axis=-1)(x)
+            x = layers.ReLU()(x)
+        return layers.MaxPooling2D(pool_size=2, strides=2)(x)
 
     inputs = keras.Input(input_shape)
+    if num_classes is None:
+        return keras.Model(inputs, block(inputs, cfg[0], kernel_sizes))
     x, run = inputs, []
     for v in cfg:
         if v != "M":
             run.append(v)
             continue
-        x = _reference_block(x, run[0], [3] * len(run))
+        x = block(x, run[0], [3] * len(run))
         run = []
-    x = keras.layers.GlobalAveragePooling2D()(x)
-    return keras.Model(inputs, keras.layers.Dense(num_classes, activation="softmax")(x))
+    x = layers.GlobalAveragePooling2D()(x)
+    return keras.Model(inputs, layers.Dense(num_classes, activation="softmax")(x))
 
 
 def _block_cases(n: int, seed: int):
@@ -204,15 +203,13 @@ def check_vgg_bn_block(vgg_bn_block: Callable, seed: int = 0, n_cases: int = 6) 
     """`vgg_bn_block(x, filters, kernel_sizes)` on symbolic inputs of random sizes against the
     check's own block (per kernel size: Conv2D without bias, BatchNormalization, ReLU; then 2x2
     max pooling): layer by layer, then with the same random weights, output by output."""
-    import keras
 
     name = getattr(vgg_bn_block, "__name__", "vgg_bn_block")
     rng = np.random.default_rng(seed + 1000)
     for h, w, c_in, filters, kernels in _block_cases(n_cases, seed):
         case = f"x of shape (None, {h}, {w}, {c_in}), filters={filters}, kernel_sizes={kernels}"
         model = model_of(vgg_bn_block, (h, w, c_in), filters, kernels, name=name, case=case)
-        inp = keras.Input((h, w, c_in))
-        reference = keras.Model(inp, _reference_block(inp, filters, kernels))
+        reference = _reference_vgg([filters], (h, w, c_in), None, kernels)
         _same_structure(name, case, model, reference)
         _same_function(name, case, model, reference, rng)
     passed(

@@ -3,8 +3,10 @@
 1. A fresh virtual environment with Python 3.12 (Colab's) holding Colab's preinstalled
    versions, read from `requirements-colab.txt` (installed with uv when it is there: it
    downloads in parallel; pip otherwise; no download cache either way).
-2. The course wheel, built from this clone, installed the way the setup cell installs it:
-   the setup cell's own `%pip install` line, with the git URL replaced by the wheel's path.
+2. The learners' release (`make release`: the package whose checks replay recorded
+   references, after the drop-in scan found no answer a learner could import), its wheel
+   installed the way the setup cell installs it: the setup cell's own `%pip install` line,
+   with the git URL replaced by the wheel's path.
 3. `pip freeze` before and after step 2: no preinstalled package may change version (the
    packages the course adds are listed).
 4. Every lecture and solution, each copied alone into its own empty folder (no clone beside
@@ -27,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,7 +47,7 @@ PYTHON_ENV = "COLAB_PYTHON"
 #: The folders whose notebooks run (labs are blank: `make test` checks them).
 FOLDERS = ("notebooks", "solutions")
 #: What the whole job may take (the CI budget; printed, not asserted).
-BUDGET_SECONDS = 8 * 60
+BUDGET_SECONDS = 20 * 60
 
 
 def find_python(explicit: str | None = None) -> str:
@@ -261,18 +264,30 @@ def main(argv: list[str] | None = None) -> int:
         if wrong:
             raise SystemExit(f"the Colab environment does not hold {CONSTRAINTS}: {wrong}")
 
-        wheels = work / "wheel"
+        wheels, released = work / "wheel", work / "release"
+
+        def make_release() -> None:
+            from utils.tooling import release
+
+            for line in release.write_release(released, names=args.names or None):
+                print(f"    {line}")
+
+        timed("the learners' release (references recorded, drop-in scan)", make_release)
 
         def build_wheel() -> Path:
             _run(
                 [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation"]
-                + ["-q", "-w", str(wheels), str(root)],
+                + ["-q", "-w", str(wheels), str(released)],
                 env=no_cache,
             )
             (wheel,) = wheels.glob("*.whl")
+            recorded = [n for n in zipfile.ZipFile(wheel).namelist() if "/recorded/" in n]
+            print(f"    the release's wheel holds {len(recorded)} tables of recorded references")
+            if not recorded:
+                raise SystemExit("the release's wheel holds no recorded references")
             return wheel
 
-        wheel = timed("the course wheel", build_wheel)
+        wheel = timed("the release's wheel", build_wheel)
         install = setup_cell_install(wheel)
         print(f"    as the setup cell does: %pip install {shlex.join(install)}")
         pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check"]

@@ -11,8 +11,17 @@ source/release split does. `write_release(out, repo)` writes into a new or empty
 - every link to the instructor repository (Colab badges, the Colab install line,
   `utils.course.REPOSITORY`) rewritten to `https://github.com/<repo>`.
 
-Then it scans every file written for the distinctive lines of the solutions' solution and
-hidden-test blocks (`secret_lines`) and removes the folder, raising, if one is found.
+- `utils/checks` without references: every `@reference` function (a check's reference that
+  could stand in for an answer) replays results recorded on the labs' own check cases,
+  shipped as data in `utils/checks/recorded/` (`utils.tooling.references`).
+
+The recording is the drop-in scan (`utils.tooling.dropins`): every solution runs once, its
+checks' references recorded, and after each graded cell every function of the learners'
+package (as released, and as the grading kernel has it) is tried in place of the answer on the
+grader's own cases; the mistake catalogue is run too (the hints' references). Then every file
+written is scanned for the distinctive lines of the solutions' solution and hidden-test blocks
+(`secret_lines`). A drop-in answer, a failed recording or a leaked line removes the folder and
+raises: nothing half-made is left for learners.
 """
 
 from __future__ import annotations
@@ -91,11 +100,56 @@ def _copy_package(src: Path, dst: Path) -> None:
     shutil.copytree(src, dst, ignore=ignore)
 
 
-def write_release(out: Path, *, repo: str = "") -> list[str]:
+def _without_references(package: Path) -> int:
+    """Rewrite the check modules of `package` so that their `@reference`s replay; returns how
+    many references were replaced."""
+    from utils.tooling import references
+
+    count = 0
+    for path in sorted((package / "checks").glob("*.py")):
+        text = path.read_text()
+        names = references.reference_functions(text)
+        if names:
+            path.write_text(references.release_source(text, f"utils.checks.{path.stem}"))
+            count += len(names)
+    return count
+
+
+def record_and_scan(
+    recorded: Path, jobs: int = 2, names: list[str] | None = None
+) -> tuple[list[str], list[str]]:
+    """Run every solution (or those named, e.g. "03_conv_as_gemm") with the drop-in scan,
+    recording the references into `recorded`, then the mistake catalogue; (summary lines,
+    problems)."""
+    from utils.tooling import dropins, references
+
+    names = [
+        p.name
+        for p in nbfiles.course_notebooks("solutions")
+        if names is None or any(n in p.name for n in names)
+    ]
+    print(f"recording references and scanning for drop-in answers: {len(names)} solutions")
+    reports = dropins.scan_all(names, recorded, jobs=jobs)
+    problems = dropins.found(reports)
+    catalogue = references.record_catalogue(recorded, jobs)
+    problems += [catalogue] if catalogue else []
+    return dropins.summary(reports), problems
+
+
+def write_release(
+    out: Path, *, repo: str = "", recorded: Path | None = None, names: list[str] | None = None
+) -> list[str]:
     """Write the learner-facing course into `out` (new or empty); return what it did.
 
     repo: `owner/name` of the public repository (badges, the Colab install line); default:
-    the course's own `utils.course.REPOSITORY`."""
+    the course's own `utils.course.REPOSITORY`. recorded: a folder of recorded references to
+    use instead of recording and scanning now (`record_and_scan`; tests pass their own).
+    names: record only these units' solutions (a partial release, for trying a few notebooks:
+    the other labs' checks find no recorded references)."""
+    import tempfile
+
+    from utils.tooling import references
+
     root, out = nbfiles.root(), Path(out)
     if out.exists() and any(out.iterdir()):
         raise SystemExit(f"{out} is not empty: give a new folder (nothing is overwritten)")
@@ -108,6 +162,7 @@ def write_release(out: Path, *, repo: str = "") -> list[str]:
         for path in nbfiles.course_notebooks(folder):
             shutil.copy(path, out / folder / path.name)
     _copy_package(root / "utils", out / "utils")
+    replaced = _without_references(out / "utils")
     for name in TOP_FILES:
         if (root / name).exists():
             shutil.copy(root / name, out / name)
@@ -123,12 +178,28 @@ def write_release(out: Path, *, repo: str = "") -> list[str]:
             if new != text:
                 path.write_text(new, encoding="utf-8")
                 rewritten += 1
-    found = leaks(out)
+    found = leaks(out)  # before the long recording: a leak is found in seconds
     if found:
         shutil.rmtree(out)
         raise SystemExit("the release would contain answers; nothing written:\n" + "\n".join(found))
+    scan_lines: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="recorded-") as tmp:
+        if recorded is None:
+            recorded = Path(tmp)
+            scan_lines, problems = record_and_scan(recorded, names=names)
+            if names:
+                scan_lines.append(f"PARTIAL release: references recorded for {names} only")
+            if problems:
+                shutil.rmtree(out)
+                raise SystemExit(
+                    "the release would let learners import an answer, or could not be "
+                    "recorded; nothing written:\n" + "\n".join(problems)
+                )
+        counts = references.write_tables(recorded, out / "utils" / "checks" / "recorded")
     n_files = sum(1 for p in out.rglob("*") if p.is_file())
     return [
+        *scan_lines,
         f"wrote {n_files} files to {out} (links to {target_url}, rewritten in {rewritten} files)",
-        "scanned: no solution or hidden-test line in the release",
+        f"utils.checks: {replaced} references replaced by {sum(counts.values())} recorded results",
+        "scanned: no drop-in answer in the package, no solution or hidden-test line anywhere",
     ]
