@@ -1,5 +1,7 @@
 """The unit 06 checks (optimizer steps, spatial dropout, cutout, closing the gap) accept correct
-answers, reject typical wrong ones with CheckFailed, and say where to write code."""
+answers, reject typical wrong ones with CheckFailed, and say where to write code. The gap
+check's decisions are tested here on chosen accuracies (its training replaced by a stub); its
+typical mistakes, trained for real on a tiny task, are in tests/mistakes/unit06.py."""
 
 from __future__ import annotations
 
@@ -229,72 +231,155 @@ def _tiny_data(n, seed):
     return rng.normal(0, 1, (n, 6, 6, 1)).astype("float32"), np.arange(n) % 2
 
 
-def _dense_model():
+def _dense_model(hidden=8, front=()):
     import keras
 
     return keras.Sequential(
         [
             keras.Input((6, 6, 1)),
+            *front,
             keras.layers.Flatten(),
+            keras.layers.Dense(hidden, activation="relu"),
             keras.layers.Dense(2, activation="softmax"),
         ]
     )
 
 
+def _baseline(train_acc=1.0, val_acc=0.6):
+    return Run("baseline", {}, train_acc, val_acc, 0.0, _dense_model())
+
+
 @pytest.fixture
 def measured(monkeypatch):
-    """Make `fit_and_measure` return a Run with the accuracies in `measured[0]`, untrained."""
+    """Make `train_side_by_side` return untrained Runs: the learner's runs get the accuracies
+    in result["yours"], the baseline's fresh copies those in result["copies"]."""
 
-    result = [(1.0, 0.5)]
+    result = {"yours": (1.0, 0.5), "copies": (1.0, 0.6)}
     seen = {}
 
-    def fake_fit(model, train, val, *, epochs, batch_size, optimizer, name="", **kwargs):
-        seen.update(epochs=epochs, batch_size=batch_size, optimizer=optimizer)
-        train_acc, val_acc = result[0]
-        return Run(name or model.name, {}, train_acc, val_acc, 0.0)
+    def fake(models, train, val, *, epochs, batch_size, optimizer, verbose=True, **kwargs):
+        seen.update(epochs=epochs, batch_size=batch_size, optimizer=optimizer, names=list(models))
+        runs = {}
+        for name, model in models.items():
+            train_acc, val_acc = result["copies" if name.startswith("baseline") else "yours"]
+            runs[name] = Run(name, {}, train_acc, val_acc, 0.0, model)
+        return runs
 
-    monkeypatch.setattr(training, "fit_and_measure", fake_fit)
+    monkeypatch.setattr(training, "train_side_by_side", fake)
     return result, seen
 
 
 RECIPE = dict(epochs=3, batch_size=8, learning_rate=1e-3)
 
 
-def test_gap_check_passes_a_smaller_gap_with_the_baseline_recipe(measured, capsys):
+def test_gap_check_passes_a_smaller_mean_gap_with_the_baseline_recipe(measured, capsys):
     import keras
 
     result, seen = measured
     train, val = _tiny_data(16, 1), _tiny_data(16, 2)
-    baseline = Run("baseline", {}, train_acc=1.0, val_acc=0.6, seconds=0.0)  # gap 0.4
-    result[0] = (0.9, 0.62)  # gap 0.28
-    run = training_cnns_well.check_gap_closed(_dense_model, baseline, train, val, **RECIPE)
-    assert "PASSED" in capsys.readouterr().out
+    result["yours"] = (0.9, 0.62)  # gap 0.28 against the baseline's 0.4
+    run = training_cnns_well.check_gap_closed(_dense_model, _baseline(), train, val, **RECIPE)
+    out = capsys.readouterr().out
+    assert "PASSED" in out and "mean of 4" in out
     assert run.gap == pytest.approx(0.28)
     assert seen["epochs"] == 3 and seen["batch_size"] == 8
-    assert isinstance(seen["optimizer"], keras.optimizers.Adam)
+    # 4 runs of the learner's model and 3 fresh copies of the baseline, trained together
+    assert len(seen["names"]) == 2 * training_cnns_well.GAP_REPEATS - 1
+    assert isinstance(seen["optimizer"](), keras.optimizers.Adam)
+
+
+def test_gap_check_averages_the_notebooks_baseline_run_with_its_copies(measured):
+    result, _ = measured
+    train, val = _tiny_data(16, 1), _tiny_data(16, 2)
+    # baseline runs: the notebook's (gap 0.4) and three copies (gap 0.2): mean gap 0.25
+    result["copies"] = (0.8, 0.6)
+    result["yours"] = (0.8, 0.62)  # gap 0.18: 0.07 below the mean, passes
+    training_cnns_well.check_gap_closed(_dense_model, _baseline(), train, val, **RECIPE)
+    result["yours"] = (0.82, 0.62)  # gap 0.20: only 0.05 below the mean
+    with pytest.raises(CheckFailed, match="mean generalisation gap"):
+        training_cnns_well.check_gap_closed(_dense_model, _baseline(), train, val, **RECIPE)
 
 
 @pytest.mark.parametrize(
     "accuracies, message",
     [
-        ((1.0, 0.62), "gap"),  # gap 0.38: not 0.05 below the baseline's 0.4
-        ((0.45, 0.45), "validation accuracy"),  # no gap, but it learned less
+        ((1.0, 0.62), "gap"),  # gap 0.38: not 0.06 below the baseline's 0.4
+        ((0.5, 0.5), "validation accuracy"),  # no gap, but it learned less (0.1 below)
     ],
 )
 def test_gap_check_rejects(measured, accuracies, message):
     result, _ = measured
     train, val = _tiny_data(16, 1), _tiny_data(16, 2)
-    baseline = Run("baseline", {}, train_acc=1.0, val_acc=0.6, seconds=0.0)
-    result[0] = accuracies
+    result["yours"] = accuracies
     with pytest.raises(CheckFailed, match=message):
-        training_cnns_well.check_gap_closed(_dense_model, baseline, train, val, **RECIPE)
+        training_cnns_well.check_gap_closed(_dense_model, _baseline(), train, val, **RECIPE)
+
+
+def test_gap_check_allows_a_drop_within_the_noise_only(measured):
+    result, _ = measured
+    train, val = _tiny_data(16, 1), _tiny_data(16, 2)
+    drop = training_cnns_well.GAP_MAX_VAL_DROP
+    result["yours"] = (0.6 - drop + 0.1, 0.6 - drop + 0.01)
+    training_cnns_well.check_gap_closed(_dense_model, _baseline(), train, val, **RECIPE)
+    result["yours"] = (0.6 - drop + 0.1, 0.6 - drop - 0.01)
+    with pytest.raises(CheckFailed, match="validation accuracy"):
+        training_cnns_well.check_gap_closed(_dense_model, _baseline(), train, val, **RECIPE)
+
+
+def test_gap_check_rejects_less_capacity_before_training(measured):
+    result, seen = measured
+    train, val = _tiny_data(16, 1), _tiny_data(16, 2)
+    result["yours"] = (0.7, 0.65)  # would pass on its numbers
+    with pytest.raises(CheckFailed, match="capacity is not regularisation") as err:
+        training_cnns_well.check_gap_closed(
+            lambda: _dense_model(hidden=4), _baseline(), train, val, **RECIPE
+        )
+    assert "Dense 36->8" in str(err.value) and "Dense 36->4" in str(err.value)
+    assert not seen  # nothing was trained
+
+
+def test_gap_check_rejects_a_bigger_network_and_accepts_added_layers_without_weights(measured):
+    import keras
+
+    result, _ = measured
+    train, val = _tiny_data(16, 1), _tiny_data(16, 2)
+    with pytest.raises(CheckFailed, match="bigger one is not regularisation"):
+        training_cnns_well.check_gap_closed(
+            lambda: _dense_model(hidden=16), _baseline(), train, val, **RECIPE
+        )
+    result["yours"] = (0.9, 0.62)
+
+    def with_noise_and_dropout():
+        return _dense_model(front=[keras.layers.GaussianNoise(0.1), keras.layers.Dropout(0.2)])
+
+    training_cnns_well.check_gap_closed(with_noise_and_dropout, _baseline(), train, val, **RECIPE)
+
+
+def test_gap_check_rejects_a_model_random_at_inference(measured):
+    import keras
+
+    class AlwaysNoisy(keras.layers.Layer):
+        def call(self, x):
+            return x + keras.random.normal(keras.ops.shape(x))
+
+    train, val = _tiny_data(16, 1), _tiny_data(16, 2)
+    with pytest.raises(CheckFailed, match="random at inference"):
+        training_cnns_well.check_gap_closed(
+            lambda: _dense_model(front=[AlwaysNoisy()]), _baseline(), train, val, **RECIPE
+        )
+
+
+def test_gap_check_rejects_a_build_that_returns_one_model_again(measured):
+    train, val = _tiny_data(16, 1), _tiny_data(16, 2)
+    model = _dense_model()
+    with pytest.raises(CheckFailed, match="same model object"):
+        training_cnns_well.check_gap_closed(lambda: model, _baseline(), train, val, **RECIPE)
 
 
 def test_gap_check_rejects_wrong_shapes_and_stubs(measured):
     import keras
 
     train, val = _tiny_data(16, 1), _tiny_data(16, 2)
-    baseline = Run("baseline", {}, train_acc=1.0, val_acc=0.6, seconds=0.0)
 
     def build_wrong():
         return keras.Sequential(
@@ -306,8 +391,11 @@ def test_gap_check_rejects_wrong_shapes_and_stubs(measured):
         )
 
     with pytest.raises(CheckFailed, match="shapes"):
-        training_cnns_well.check_gap_closed(build_wrong, baseline, train, val, **RECIPE)
+        training_cnns_well.check_gap_closed(build_wrong, _baseline(), train, val, **RECIPE)
     with pytest.raises(CheckFailed, match="Keras model"):
-        training_cnns_well.check_gap_closed(lambda: None, baseline, train, val, **RECIPE)
+        training_cnns_well.check_gap_closed(lambda: None, _baseline(), train, val, **RECIPE)
     with pytest.raises(NotImplementedError, match="YOUR CODE HERE"):
-        training_cnns_well.check_gap_closed(not_written, baseline, train, val, **RECIPE)
+        training_cnns_well.check_gap_closed(not_written, _baseline(), train, val, **RECIPE)
+    no_model = Run("baseline", {}, 1.0, 0.6, 0.0)
+    with pytest.raises(TypeError, match="fit_and_measure"):
+        training_cnns_well.check_gap_closed(_dense_model, no_model, train, val, **RECIPE)

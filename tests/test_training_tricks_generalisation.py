@@ -59,3 +59,5 @@ def test_side_by_side_equals_one_at_a_time():
         assert runs[name].history == run.history
         assert (runs[name].train_acc, runs[name].val_acc) == (run.train_acc, run.val_acc)
         assert isinstance(run, Run) and len(run.history["val_loss"]) == 2
+        # each Run carries its trained model (the gap check reads the baseline's architecture)
+        assert runs[name].model is together[name] and run.model is alone[name]

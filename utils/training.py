@@ -44,6 +44,7 @@ class Run:
     train_acc, val_acc: accuracies measured after training with `model.evaluate`, i.e. in
     inference mode (dropout off, augmentation off, batch norm using its moving statistics).
     seconds: wall time of the training (shared by the models trained side by side with it).
+    model: the trained keras.Model (None when a Run is made by hand).
     """
 
     name: str
@@ -51,6 +52,7 @@ class Run:
     train_acc: float
     val_acc: float
     seconds: float
+    model: object = field(default=None, repr=False, compare=False)
 
     @property
     def gap(self) -> float:
@@ -213,7 +215,7 @@ def train_side_by_side(
         _, val_acc = evaluate(xv, yv)
     seconds = time.perf_counter() - start
     runs = {
-        n: Run(n, history[n], float(train_acc[k]), float(val_acc[k]), seconds)
+        n: Run(n, history[n], float(train_acc[k]), float(val_acc[k]), seconds, models[n])
         for k, n in enumerate(names)
     }
     if verbose:
@@ -261,10 +263,11 @@ def fit_and_measure(
 
 def print_gap_table(runs: Sequence[Run], baseline: Run | None = None) -> None:
     """One row per run: train and validation accuracy, gap, and the gap's change vs `baseline`."""
-    header = f"{'model':22s} {'train acc':>9s} {'val acc':>8s} {'gap':>7s}"
+    width = max([22, *(len(r.name) for r in runs)])
+    header = f"{'model':{width}s} {'train acc':>9s} {'val acc':>8s} {'gap':>7s}"
     print(header + (f" {'vs baseline':>11s}" if baseline else ""))
     for r in runs:
-        row = f"{r.name:22s} {r.train_acc:9.3f} {r.val_acc:8.3f} {r.gap:+7.3f}"
+        row = f"{r.name:{width}s} {r.train_acc:9.3f} {r.val_acc:8.3f} {r.gap:+7.3f}"
         if baseline:
             row += f" {r.gap - baseline.gap:+11.3f}"
         print(row)

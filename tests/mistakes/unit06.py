@@ -1,13 +1,18 @@
 """Unit 06 (training CNNs well): typical wrong answers and correct variants (the optimiser
-steps and the two regularisers written by hand; the gap exercise trains and is tested in
-tests/test_training_tricks_generalisation.py)."""
+steps, the two regularisers written by hand, and the regularised model that closes the gap,
+trained for real on a tiny task of its own)."""
 
 from __future__ import annotations
 
+import functools
+
+import keras
 import numpy as np
 
 from mistakes import Exercise
 from utils.checks import training_cnns_well
+
+L = keras.layers
 
 
 def momentum_positive_velocity(w, g, v, lr, mu):
@@ -122,6 +127,117 @@ def _cutout_wraps_negative_index(x, size, training, rng):
     return out
 
 
+# --- check_gap_closed, on a tiny task that trains in seconds ----------------------------------
+# 100 of scikit-learn's 8x8 digits, 30% of their labels replaced by random ones, and 600 clean
+# digits to validate on: the baseline memorises the wrong labels, while regularisation keeps it
+# from memorising them. Measured when this was written (3 seeds, 25 epochs of 2 batches; train /
+# validation accuracy): the baseline 0.97-1.00 / 0.60-0.67, Dropout(0.5) 0.84-0.91 / 0.70-0.76,
+# GaussianNoise(0.3) on the input 0.80-0.85 / 0.70-0.77, Dropout(0.9) 0.14-0.26 / 0.09-0.17,
+# L2(1e-6) 0.99-1.00 / 0.60-0.67.
+
+GAP_RECIPE = {"epochs": 25, "batch_size": 50, "learning_rate": 1e-2}
+
+
+def _tiny_baseline():
+    return keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            L.Conv2D(8, 3, padding="same", activation="relu"),
+            L.Flatten(),
+            L.Dense(128, activation="relu"),
+            L.Dense(10, activation="softmax"),
+        ],
+        name="baseline",
+    )
+
+
+@functools.cache
+def _gap_task():
+    """(train, val, the baseline's Run): the digits task above, the baseline trained once."""
+    from sklearn.datasets import load_digits
+
+    from utils.training import fit_and_measure
+
+    x, y = load_digits(return_X_y=True)
+    x = (x / 16.0).reshape(-1, 8, 8, 1).astype("float32")
+    rng = np.random.default_rng(0)
+    order = rng.permutation(len(x))
+    y_train = y[order[:100]].copy()
+    wrong = rng.random(100) < 0.3
+    y_train[wrong] = rng.integers(0, 10, int(wrong.sum()))
+    train = (x[order[:100]], y_train.astype("int32"))
+    val = (x[order[1000:1600]], y[order[1000:1600]].astype("int32"))
+    keras.utils.set_random_seed(0)
+    recipe = {k: v for k, v in GAP_RECIPE.items() if k != "learning_rate"}
+    baseline = fit_and_measure(
+        _tiny_baseline(),
+        train,
+        val,
+        optimizer=keras.optimizers.Adam(GAP_RECIPE["learning_rate"]),
+        verbose=False,
+        **recipe,
+    )
+    return train, val, baseline
+
+
+def _run_gap_check(build):
+    train, val, baseline = _gap_task()
+    keras.utils.set_random_seed(1)
+    return training_cnns_well.check_gap_closed(build, baseline, train, val, **GAP_RECIPE)
+
+
+def _tiny(front=(), drop=0.0, l2=0.0, hidden=128, before_flatten=()):
+    """The tiny baseline with regularisation (or a mistake) added; front, before_flatten:
+    zero-argument functions making layers (each model gets layers of its own)."""
+
+    def build_regularised():
+        dropout = [L.Dropout(drop)] if drop else []
+        reg = keras.regularizers.L2(l2) if l2 else None
+        return keras.Sequential(
+            [
+                keras.Input((8, 8, 1)),
+                *(make() for make in front),
+                L.Conv2D(8, 3, padding="same", activation="relu", kernel_regularizer=reg),
+                *(make() for make in before_flatten),
+                L.Flatten(),
+                *dropout,
+                L.Dense(hidden, activation="relu", kernel_regularizer=reg),
+                *dropout,
+                L.Dense(10, activation="softmax"),
+            ]
+        )
+
+    return build_regularised
+
+
+def _one_model_for_every_call():
+    """A model built once (a global, in a notebook) and returned by every call."""
+    built = []
+
+    def build_regularised():
+        if not built:
+            built.append(_tiny(drop=0.5)())
+        return built[0]
+
+    return build_regularised
+
+
+def noisy_inputs_functional():
+    """Correct, written differently: the functional API, Gaussian noise on the input."""
+    inputs = keras.Input((8, 8, 1))
+    x = L.GaussianNoise(0.3)(inputs)
+    x = L.Conv2D(8, 3, padding="same", activation="relu")(x)
+    x = L.Dense(128, activation="relu")(L.Flatten()(x))
+    return keras.Model(inputs, L.Dense(10, activation="softmax")(x))
+
+
+class AlwaysDropout(L.Layer):
+    """Dropout written by hand that forgets `training`: it also drops at inference."""
+
+    def call(self, x):
+        return keras.random.dropout(x, 0.5)
+
+
 EXERCISES = {
     "check_momentum_step": Exercise(
         run=training_cnns_well.check_momentum_step,
@@ -166,5 +282,30 @@ EXERCISES = {
             "negative-index-wraps": (_cutout_wraps_negative_index, r"square|expected|border|edge"),
         },
         right={"boolean-mask": cutout_mask},
+    ),
+    "check_gap_closed": Exercise(
+        run=_run_gap_check,
+        wrong={
+            "smaller-network": (_tiny(hidden=64), r"capacity is not regularisation"),
+            "extra-pooling": (
+                _tiny(before_flatten=[L.MaxPooling2D]),
+                r"capacity is not regularisation.*Flatten",
+            ),
+            "dropout-also-at-inference": (
+                _tiny(front=[AlwaysDropout]),
+                r"random at inference.*training",
+            ),
+            "learns-nothing": (
+                _tiny(front=[lambda: L.Rescaling(0.0)]),
+                r"validation accuracy.*learns less",
+            ),
+            "dropout-too-strong": (_tiny(drop=0.9), r"validation accuracy.*learns less"),
+            "same-model-every-call": (_one_model_for_every_call(), r"same model object"),
+            "too-weak-to-matter": (
+                _tiny(l2=1e-6),
+                r"generalisation gap.*regularise more",
+            ),
+        },
+        right={"noise-on-the-input": noisy_inputs_functional},
     ),
 }
