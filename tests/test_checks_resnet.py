@@ -201,3 +201,28 @@ def test_stub_says_where_to_write():
 
     with pytest.raises(NotImplementedError, match="YOUR CODE HERE"):
         resnet.check_preact_identity_block(preact_identity_block)
+
+
+def identity_relu_after_add(x, zero_init=False):
+    return L.ReLU()(preact_identity_block(x, zero_init))
+
+
+@pytest.mark.parametrize(
+    "fn, expected, got",
+    [
+        (lecture_basic_block, "layer 1 after x: BatchNormalization", "Conv2D 3x3"),
+        (
+            identity_relu_after_add,
+            "layer 8 after x: nothing (the path has reached the output)",
+            "ReLU",
+        ),
+    ],
+)
+def test_layer_order_failure_names_the_first_difference_not_the_answer(fn, expected, got):
+    with pytest.raises(CheckFailed) as err:
+        resnet.check_preact_identity_block(fn)
+    message = str(err.value)
+    assert f"expected: on the branch (the path through the 3x3 convolutions), {expected}" in message
+    assert f"got:      {got}\n" in message
+    assert "->" not in message  # no path is written out, the check's own least of all
+    assert message.count("BatchNormalization") <= 1

@@ -30,6 +30,9 @@ def test_models_built_without_weights_count_like_keras_applications():
         vgg = keras.applications.VGG16(weights=None)
     assert vgg.count_params() == 138_357_544
     assert round(count_macs(vgg) / 1e9, 2) == 15.47
+    with tables.without_weights():  # unit 11 counts it beside ResNet-50 this way
+        b0 = keras.applications.EfficientNetB0(weights=None)
+    assert b0.count_params() == 5_330_571 and count_macs(b0) == 385_814_752
     # the deferred initialisation is forgotten: an ordinary model afterwards gets real weights
     model = _small_cnn()
     assert np.abs(model.get_layer("conv").kernel.numpy()).sum() > 0

@@ -12,7 +12,7 @@ L = keras.layers
 
 
 def _preact_identity(
-    post_activation=False, final_relu=False, bias=False, shortcut="x", zero="last"
+    post_activation=False, final_relu=False, bias=False, shortcut="x", zero="last", inner_relu=True
 ):
     """A pre-activation identity block, or one typical mistake in it."""
 
@@ -32,7 +32,8 @@ def _preact_identity(
             kernel_initializer="zeros" if zero_init and zero == "first" else "glorot_uniform",
         )(pre)
         gamma = "zeros" if zero_init and zero == "gamma" else "ones"
-        y = L.ReLU()(L.BatchNormalization(gamma_initializer=gamma)(y))
+        y = L.BatchNormalization(gamma_initializer=gamma)(y)
+        y = L.ReLU()(y) if inner_relu else y
         y = L.Conv2D(
             c,
             3,
@@ -75,11 +76,12 @@ def _preact_projection(
     shortcut_stride=True,
     shared_pre=True,
     zero="last",
+    pre_bn=True,
 ):
     """A pre-activation projection block, or one typical mistake in it."""
 
     def preact_projection_block(x, filters, stride=2, zero_init=False):
-        pre = L.ReLU()(L.BatchNormalization()(x))
+        pre = L.ReLU()(L.BatchNormalization()(x) if pre_bn else x)
         pre_short = pre if shared_pre else L.ReLU()(L.BatchNormalization()(x))
         s = L.Conv2D(  # oneDNN: these checks run forward only
             filters, 1, strides=stride if shortcut_stride else 1, use_bias=False
@@ -176,6 +178,10 @@ EXERCISES = {
             "no-shortcut": (_preact_identity(shortcut="none"), r"inputs is missing"),
             "zero-gamma-not-kernel": (_preact_identity(zero="gamma"), r"never learn"),
             "zero-first-kernel": (_preact_identity(zero="first"), r"never learn"),
+            "no-relu-between-convolutions": (
+                _preact_identity(inner_relu=False),
+                r"on the branch .*layer 5 after x: ReLU\n  got: +Conv2D 3x3",
+            ),
         },
         right={
             "activation-layers-loop": preact_identity_activation_layers,
@@ -198,6 +204,10 @@ EXERCISES = {
             ),
             "two-preactivations": (_preact_projection(shared_pre=False), r"shared by the branch"),
             "zero-gamma-not-kernel": (_preact_projection(zero="gamma"), r"never learn"),
+            "relu-without-batch-norm": (
+                _preact_projection(pre_bn=False),
+                r"on the branch .*layer 1 after x: BatchNormalization\n  got: +ReLU",
+            ),
         },
         right={"branch-first": preact_projection_branch_first},
     ),

@@ -27,6 +27,7 @@ from collections.abc import Callable
 import numpy as np
 
 from utils.checks.core import CheckFailed, call, fail, passed
+from utils.checks.references import reference
 from utils.checks.structure import activation_name, model_of, random_weights
 
 
@@ -87,8 +88,33 @@ def _kinds(path: list) -> list[str]:
     return [_kind(op) for op in path]
 
 
-def _describe(paths: list[list]) -> str:
-    return "; ".join(" -> ".join(["x", *_kinds(p)]) for p in paths)
+_BRANCH = "the branch (the path through the 3x3 convolutions)"
+_SHORTCUT = "the shortcut (the other path)"
+
+
+def _first_difference(mine: list[list], ref: list[list]) -> tuple[str, str] | None:
+    """(expected, got) at the first place where the learner's paths differ from the check's
+    in the kinds of their layers: the branch first, then the shortcut, layer by layer from x.
+    It names one layer, not the whole order, so that the message does not write the block
+    out; None if the kinds agree everywhere."""
+    if len(mine) != len(ref):
+        return f"{len(ref)} paths from x to the output (the branch and the shortcut)", str(
+            len(mine)
+        )
+    branches = [p for p in mine if any(k.startswith("Conv2D 3x3") for k in _kinds(p))]
+    if len(branches) != 1:
+        return "one path through the 3x3 convolutions (the branch)", str(len(branches))
+    ref_branch, ref_short = _branch_and_shortcut(ref)
+    my_short = next(p for p in mine if p is not branches[0])
+    for label, got, want in ((_BRANCH, branches[0], ref_branch), (_SHORTCUT, my_short, ref_short)):
+        g, w = _kinds(got), _kinds(want)
+        for i in range(max(len(g), len(w))):
+            a, b = (g[i] if i < len(g) else None), (w[i] if i < len(w) else None)
+            if a != b:
+                where = f"on {label}, layer {i + 1} after x:"
+                end = "nothing (the path has reached the output)"
+                return f"{where} {b or end}", a or end
+    return None
 
 
 def _path_hint(paths: list[list], project: bool) -> str:
@@ -125,13 +151,16 @@ def _path_hint(paths: list[list], project: bool) -> str:
     return "compare the order of the layers on each path with the exercise."
 
 
-def _reference_block(x, filters: int, stride: int, project: bool):
-    """The check's own pre-activation block: BN -> ReLU on x; a branch of conv3x3 (stride),
-    BN, ReLU, conv3x3; a shortcut that is x itself or a 1x1 convolution (stride) of the
-    pre-activated input; their sum. No biases; Keras's default settings otherwise."""
+@reference
+def _reference_block(input_shape: tuple, filters: int, stride: int, project: bool):
+    """The check's own pre-activation block, as a keras.Model on inputs of `input_shape`
+    (H, W, C): BN -> ReLU on x; a branch of conv3x3 (stride), BN, ReLU, conv3x3; a shortcut
+    that is x itself or a 1x1 convolution (stride) of the pre-activated input; their sum. No
+    biases; Keras's default settings otherwise."""
     import keras
 
     layers = keras.layers
+    x = keras.Input(input_shape)
     pre = layers.Activation("relu")(layers.BatchNormalization(axis=-1)(x))
     branch = layers.Conv2D(filters, (3, 3), strides=stride, padding="same", use_bias=False)(pre)
     branch = layers.Activation("relu")(layers.BatchNormalization(axis=-1)(branch))
@@ -139,7 +168,7 @@ def _reference_block(x, filters: int, stride: int, project: bool):
     shortcut = x
     if project:  # oneDNN: stride 2 on a 1x1 kernel; the check only runs it forward
         shortcut = layers.Conv2D(filters, (1, 1), strides=stride, use_bias=False)(pre)  # oneDNN
-    return layers.Add()([branch, shortcut])
+    return keras.Model(x, layers.Add()([branch, shortcut]))
 
 
 def _same_structure(name: str, case: str, model, reference, project: bool) -> list[tuple]:
@@ -156,12 +185,12 @@ def _same_structure(name: str, case: str, model, reference, project: bool) -> li
             "the size in the branch and in the shortcut alike.",
         )
     mine, ref = _paths(model), _paths(reference)
-    if [_kinds(p) for p in mine] != [_kinds(p) for p in ref]:
+    difference = _first_difference(mine, ref)
+    if difference:
         raise fail(
             name,
             f"{case}: the layers on each path from x to the output",
-            _describe(ref),
-            _describe(mine),
+            *difference,
             _path_hint(mine, project),
         )
     biased = [op.name for p in mine for op in p if _kind(op).startswith("Conv2D") and op.use_bias]
@@ -246,7 +275,6 @@ def _block_cases(n: int, seed: int, project: bool):
 
 def _check_block(block, name, project, seed, n_cases) -> None:
     """Structure and function of the learner's block against the check's, on random cases."""
-    import keras
 
     rng = np.random.default_rng(seed + 1000)
     for h, w, c, f, s in _block_cases(n_cases, seed, project):
@@ -255,8 +283,7 @@ def _check_block(block, name, project, seed, n_cases) -> None:
             f", filters={f}, stride={s}" if project else ""
         )
         model = model_of(block, (h, w, c), *args, name=name, case=case, **kwargs)
-        inp = keras.Input((h, w, c))
-        reference = keras.Model(inp, _reference_block(inp, f, s, project))
+        reference = _reference_block((h, w, c), f, s, project)
         pairs = _same_structure(name, case, model, reference, project)
         _same_function(name, case, model, reference, pairs, rng)
 
@@ -314,14 +341,12 @@ def check_preact_identity_block(
     """`preact_identity_block(x, zero_init=False)`: BN -> ReLU -> conv3x3 -> BN -> ReLU ->
     conv3x3 (C kernels each, no bias), plus x: (N, H, W, C) -> (N, H, W, C). zero_init: the
     last convolution's kernel starts at 0."""
-    import keras
 
     name = "preact_identity_block"
     _check_block(preact_identity_block, name, False, seed, n_cases)
     rng = np.random.default_rng(seed + 1)
     h, w, c = 6, 5, int(rng.integers(3, 9))
-    inp = keras.Input((h, w, c))
-    reference = keras.Model(inp, _reference_block(inp, c, 1, False))
+    reference = _reference_block((h, w, c), c, 1, False)
     case = f"x of shape (3, {h}, {w}, {c})"
     for zero_init in (False, True):
         model = model_of(
@@ -352,14 +377,12 @@ def check_preact_projection_block(
     then a branch conv3x3 (stride) -> BN -> ReLU -> conv3x3 and a shortcut conv1x1 (stride)
     of that pre-activated input, added: (N, H, W, C) -> (N, ceil(H / stride),
     ceil(W / stride), filters). No biases; zero_init: the branch's last kernel starts at 0."""
-    import keras
 
     name = "preact_projection_block"
     _check_block(preact_projection_block, name, True, seed, n_cases)
     rng = np.random.default_rng(seed + 2)
     h, w, c, f, s = 7, 8, int(rng.integers(3, 9)), int(rng.integers(3, 9)), 2
-    inp = keras.Input((h, w, c))
-    reference = keras.Model(inp, _reference_block(inp, f, s, True))
+    reference = _reference_block((h, w, c), f, s, True)
     case = f"x of shape (2, {h}, {w}, {c}), filters={f}, stride={s}"
     for zero_init in (False, True):
         model = model_of(
@@ -411,6 +434,7 @@ def _softmax_grad(logits, y):
     return p / len(y)
 
 
+@reference
 def _numpy_norms(model, x, y) -> list[float]:
     """NumPy backpropagation for the three small models of `_grad_models`."""
     layers = [ly for ly in model.layers if hasattr(ly, "kernel")]
@@ -461,7 +485,11 @@ def _grad_models(rng):
         [keras.Input((6, 5, 2)), L.Conv2D(3, 3, activation="relu"), L.Flatten(), L.Dense(4)]
     )
     for model, shape, k in ((dense1, (8, 7), 4), (dense3, (10, 6), 3), (conv, (5, 6, 5, 2), 4)):
-        for ly in model.layers:
+        for ly in model.layers:  # NumPy's seeded weights: the same models on every machine
+            if hasattr(ly, "kernel"):
+                fan_in = int(np.prod(ly.kernel.shape[:-1]))
+                scale = np.sqrt(2.0 / fan_in)
+                ly.kernel.assign((scale * rng.standard_normal(ly.kernel.shape)).astype("float32"))
             if hasattr(ly, "bias") and ly.bias is not None:
                 ly.bias.assign(rng.uniform(0, 0.5, ly.bias.shape).astype("float32"))
         yield model, rng.standard_normal(shape).astype("float32"), rng.integers(0, k, shape[0])

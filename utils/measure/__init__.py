@@ -50,6 +50,7 @@ _HOMES = {
     "measure_training_throughput": "speed",
     "print_throughput": "speed",
     "KERAS_EFFICIENTNET": "published",
+    "EFFICIENTNET_TABLE2": "published",
     "KERAS_NATIVE_RESOLUTION": "published",
     "KERAS_TOP1": "published",
     "MACS_G": "published",

@@ -7,6 +7,8 @@
 - `KERAS_EFFICIENTNET`: (width, depth, resolution) coefficients of Keras's EfficientNet-B0..B3.
 - `MACS_G`: multiply-accumulates per image (billions) as the papers report them (often
   called "FLOPs" there); unit 11 and the comparison check `utils.measure.macs.count_macs` against them.
+- `EFFICIENTNET_TABLE2`: ImageNet top-1, parameters and FLOPs of EfficientNet-B0 and ResNet-50
+  as the EfficientNet paper's Table 2 lists them; unit 11 sets them beside its own counts.
 """
 
 from __future__ import annotations
@@ -96,4 +98,17 @@ KERAS_EFFICIENTNET = {
     "B1": (1.0, 1.1, 240),
     "B2": (1.1, 1.2, 260),
     "B3": (1.2, 1.4, 300),
+}
+
+
+#: Tan & Le, "EfficientNet: Rethinking Model Scaling for Convolutional Neural Networks", ICML
+#: 2019 (arXiv:1905.11946v5), Table 2 "EfficientNet Performance Results on ImageNet", its first
+#: group of rows: Top-1 Acc., #Params in millions and #FLOPs in billions, which are
+#: multiply-adds (B0's 0.39 against the 0.386 G MACs
+#: that `count_macs` gives Keras's EfficientNetB0). The table's ResNet-50 row cites He et al.,
+#: 2016; its 4.1 B is above the 3.8 G of He et al.'s own Table 1 (`MACS_G`). arXiv v1 (May 2019)
+#: listed EfficientNet-B0 at 76.3% top-1; the ResNet-50 row is the same in both versions.
+EFFICIENTNET_TABLE2 = {
+    "EfficientNetB0": {"top1": 0.771, "params_m": 5.3, "flops_g": 0.39},
+    "ResNet50": {"top1": 0.760, "params_m": 26.0, "flops_g": 4.1},
 }
