@@ -20,10 +20,13 @@ def _unet(
     pad="same",
     bias=False,
     momentum=0.9,
+    skip_from="level-output",
 ):
     """A U-Net; the defaults give the exercise's (Conv -> BN -> ReLU blocks), each argument one
     way of getting it wrong. bn: "conv-bn-relu", "none" (the lecture's blocks),
-    "conv-relu-bn" (the ReLU inside the Conv2D), "conv-relulayer-bn" (BN after a ReLU layer)."""
+    "conv-relu-bn" (the ReLU inside the Conv2D), "conv-relulayer-bn" (BN after a ReLU layer).
+    skip_from: "level-output" (right), "first-conv" (the skip taken between the level's two
+    blocks), "after-blocks" (on the way up: the two blocks first, then the concatenation)."""
 
     def conv(x, f):
         if bn == "none":
@@ -41,21 +44,35 @@ def _unet(
         def block(x, f):
             return conv(conv(x, f), f)
 
+        def concat(x, s):
+            return L.Concatenate()([x, s] if order == "x-skip" else [s, x])
+
         inputs = keras.Input(input_shape)
         x, skips = inputs, []
         for i in range(depth):
-            x = block(x, base_filters * 2**i)
-            skips.append(x)
+            first = conv(x, base_filters * 2**i)
+            x = conv(first, base_filters * 2**i)
+            skips.append(first if skip_from == "first-conv" else x)
             x = L.MaxPooling2D()(x)
         x = block(x, base_filters * 2**depth)
         for i in reversed(range(depth)):
             x = L.Conv2DTranspose(base_filters * 2**i, 2, strides=2)(x)
+            if skip_from == "after-blocks":
+                x = concat(block(x, base_filters * 2**i), skips[i])
+                continue
             if skip:
-                x = L.Concatenate()([x, skips[i]] if order == "x-skip" else [skips[i], x])
+                x = concat(x, skips[i])
             x = block(x, base_filters * 2**i)
         return keras.Model(inputs, L.Conv2D(n_classes, 1, activation=final)(x))
 
     return unet
+
+
+def unet_softmax_layer(input_shape, n_classes, base_filters, depth):
+    """Correct, written differently: ReLU as a layer, the skip first in the concatenation, and
+    the softmax as a layer of its own after a linear 1x1 convolution."""
+    model = _unet(order="skip-x", final=None)(input_shape, n_classes, base_filters, depth)
+    return keras.Model(model.input, L.Softmax()(model.output))
 
 
 def unet_recursive(input_shape, n_classes, base_filters, depth):
@@ -116,6 +133,22 @@ def _iou_pixel_accuracy(y_true, y_pred, n):
     return per, float(np.mean(np.ravel(y_true) == np.ravel(y_pred)))
 
 
+def _iou_from_the_lecture(y_true, y_pred, n):
+    from utils.measure.segmentation import pooled_iou
+
+    return pooled_iou(y_true, y_pred, n)
+
+
+def _iou_keras(y_true, y_pred, n):
+    per = np.full(n, np.nan)
+    for c in range(n):
+        if np.any(np.ravel(y_true) == c) or np.any(np.ravel(y_pred) == c):
+            metric = keras.metrics.IoU(num_classes=n, target_class_ids=[c])
+            metric.update_state(np.ravel(y_true), np.ravel(y_pred))
+            per[c] = float(metric.result())
+    return per, float(np.nanmean(per))
+
+
 def dice_guarded(y_true, y_pred):
     """Correct, written differently: from IoU, with two empty masks giving 1.0."""
     a, b = np.asarray(y_true, bool), np.asarray(y_pred, bool)
@@ -130,6 +163,13 @@ def _dice_unguarded(y_true, y_pred):
     a, b = np.asarray(y_true, bool), np.asarray(y_pred, bool)
     with np.errstate(invalid="ignore"):
         return float(2 * (a & b).sum() / (a.sum() + b.sum()))
+
+
+def _dice_from_the_lecture(y_true, y_pred):
+    from utils.measure.segmentation import confusion_matrix, iou_per_class
+
+    iou = iou_per_class(confusion_matrix(np.asarray(y_true, int), np.asarray(y_pred, int), 2))[1]
+    return 1.0 if np.isnan(iou) else float(2 * iou / (1 + iou))
 
 
 def _dice_is_iou(y_true, y_pred):
@@ -155,8 +195,21 @@ EXERCISES = {
             "no-softmax": (_unet(final=None), r"probabilities|softmax"),
             "no-skips": (_unet(skip=False), r"Concatenate"),
             "valid-padding": (_unet(pad="valid"), r"hint: the tensors reaching Concatenate"),
+            "sigmoid-head": (_unet(final="sigmoid"), r"summing to 1.*softmax"),
+            "skip-taken-after-first-conv": (
+                _unet(skip_from="first-conv"),
+                r"none of which goes into a MaxPooling2D.*after both blocks",
+            ),
+            "concatenated-after-the-blocks": (
+                _unet(skip_from="after-blocks"),
+                r"fed by a Conv2DTranspose and a skip.*right after the upsampling",
+            ),
         },
-        right={"skip-first-in-concat": _unet(order="skip-x"), "recursive": unet_recursive},
+        right={
+            "skip-first-in-concat": _unet(order="skip-x"),
+            "recursive": unet_recursive,
+            "softmax-as-a-layer": unet_softmax_layer,
+        },
     ),
     "check_iou": Exercise(
         run=unet.check_iou,
@@ -165,6 +218,8 @@ EXERCISES = {
             "absent-class-gets-0": (_iou_zero_for_absent, r"NaN"),
             "over-true-mask-only": (_iou_over_true, r"union"),
             "pixel-accuracy-as-mean": (_iou_pixel_accuracy, r"mean"),
+            "calls-the-lecture-measure": (_iou_from_the_lecture, r"utils.measure.segmentation"),
+            "calls-keras-iou": (_iou_keras, r"own NumPy code.*keras.metrics"),
         },
         right={"confusion-matrix": iou_confusion},
     ),
@@ -174,6 +229,7 @@ EXERCISES = {
             "empty-masks-give-nan": (_dice_unguarded, r"two empty masks.*1.0"),
             "iou-not-dice": (_dice_is_iou, r"this is IoU"),
             "missing-factor-2": (_dice_no_factor, r"factor|times the expected|denominator"),
+            "calls-the-lecture-measure": (_dice_from_the_lecture, r"utils.measure.segmentation"),
         },
         right={"from-iou-guarded": dice_guarded},
     ),

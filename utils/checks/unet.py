@@ -5,6 +5,9 @@ References: the built model's own layers, graph and shapes, a parameter count de
 architecture's description (not from code that builds it), keras.metrics.MeanIoU and
 keras.metrics.IoU for IoU, and a NumPy confusion matrix (bincount) with the identity
 Dice = 2 IoU / (1 + IoU) for Dice. Nothing here contains an exercise's answer.
+
+`iou` and `dice` must be the learner's own: a call to the lecture's measures
+(utils.measure.segmentation) or to keras.metrics' IoU while they run is rejected.
 """
 
 from __future__ import annotations
@@ -13,8 +16,19 @@ from collections.abc import Callable
 
 import numpy as np
 
-from utils.checks.core import as_array, call, expect_array, fail, passed, rel_error, rounded_alike
+from utils.checks.core import (
+    as_array,
+    call,
+    calls_to,
+    expect_array,
+    fail,
+    passed,
+    rel_error,
+    rounded_alike,
+)
+from utils.checks.references import reference
 from utils.checks.structure import ACTIVATION_LAYERS, activation_name, check_nonlinear, children
+from utils.measure.graph import parents
 from utils.measure.tables import unet_param_count
 
 #: The BatchNormalization momentum the exercise asks for (the lab trains for a few hundred steps).
@@ -89,12 +103,47 @@ def _check_conv_bn_relu(model, convs3, name: str, case: str) -> None:
             )
 
 
+def _check_skips(model, concats, name: str, case: str) -> None:
+    """Each Concatenate joins a Conv2DTranspose's output with a skip: the map that a level of
+    the contracting path also passes to its MaxPooling2D (the level's output)."""
+    import keras
+
+    pooled = {
+        id(p)
+        for ly in model.layers
+        if isinstance(ly, keras.layers.MaxPooling2D)
+        for p in parents(ly)
+    }
+    for layer in concats:
+        sources = parents(layer)
+        kinds = _kinds(sources)
+        if not any(isinstance(p, keras.layers.Conv2DTranspose) for p in sources):
+            raise fail(
+                name,
+                case,
+                f"`{layer.name}` (Concatenate) fed by a Conv2DTranspose and a skip",
+                f"`{layer.name}` fed by {kinds}",
+                "on the way up, concatenate right after the upsampling Conv2DTranspose, then "
+                "apply the level's two blocks to the concatenated maps",
+            )
+        if len(sources) != 2 or not any(id(p) in pooled for p in sources):
+            raise fail(
+                name,
+                case,
+                f"`{layer.name}` (Concatenate) fed by a Conv2DTranspose and a skip",
+                f"`{layer.name}` fed by {kinds}, none of which goes into a MaxPooling2D",
+                "the skip of a level is its output after both blocks: the very map that "
+                "level passes to MaxPooling2D",
+            )
+
+
 def check_unet(unet: Callable, seed: int = 0, n_cases: int = 3):
     """Check `unet(input_shape, n_classes, base_filters, depth) -> keras.Model`, a U-Net whose
     3x3 convolutions are Conv (no bias) -> BatchNormalization -> ReLU.
 
     Output (N, H, W, n_classes) per-pixel probabilities, `depth` Concatenate layers whose inputs
-    share their spatial size, Conv -> BN -> ReLU after every 3x3 convolution (read from the
+    share their spatial size and are a Conv2DTranspose's output and a skip (a map that also
+    goes into a MaxPooling2D), Conv -> BN -> ReLU after every 3x3 convolution (read from the
     model's graph), and the parameter count of `unet_param_count(..., batch_norm=True)`.
     Returns the first model built.
     """
@@ -150,6 +199,7 @@ def check_unet(unet: Callable, seed: int = 0, n_cases: int = 3):
                 raise fail(
                     name, case, "skip and upsampled maps of equal height and width", f"{sides}"
                 )
+        _check_skips(model, concats, name, case)
         convs3 = [
             ly
             for ly in model.layers
@@ -185,6 +235,7 @@ def _random_masks(rng, n_classes):
     return y_true, y_pred
 
 
+@reference
 def _keras_iou(y_true, y_pred, n_classes):
     import keras
 
@@ -197,6 +248,36 @@ def _keras_iou(y_true, y_pred, n_classes):
         metric.update_state(y_true.ravel(), y_pred.ravel())
         per_class.append(float(metric.result()) if present else np.nan)
     return np.array(per_class), float(mean.result())
+
+
+def _references() -> list:
+    """What `iou` and `dice` must not call: the lecture's measures and Keras's IoU metrics."""
+    import keras
+
+    from utils.measure import segmentation
+
+    return [
+        segmentation.confusion_matrix,
+        segmentation.iou_per_class,
+        keras.metrics.MeanIoU.update_state,
+        keras.metrics.MeanIoU.result,
+        keras.metrics.IoU.result,
+    ]
+
+
+def _call_own(fn: Callable, name: str, what: str, *args, case: str):
+    """fn(*args) through `call`; CheckFailed if it ran one of `_references()` meanwhile."""
+    result, delegated = calls_to(fn, _references(), *args, case=case)
+    if delegated:
+        raise fail(
+            name,
+            case,
+            f"{what} computed from the two masks by your own NumPy code",
+            "a call to utils.measure.segmentation or to keras.metrics' IoU",
+            "these are the lecture's tools and this check's reference: count the pixels of "
+            "each class in the two masks (np.sum over boolean arrays) instead",
+        )
+    return result
 
 
 def check_iou(iou: Callable, seed: int = 0, n_cases: int = 8) -> None:
@@ -219,7 +300,7 @@ def check_iou(iou: Callable, seed: int = 0, n_cases: int = 8) -> None:
             if n == 3 and y_true.max() < 2 and y_pred.max() < 2
             else ""
         )
-        result = call(iou, y_true.copy(), y_pred.copy(), n, case=case)
+        result = _call_own(iou, name, "IoU", y_true.copy(), y_pred.copy(), n, case=case)
         if result is None or len(result) != 2:
             raise fail(name, case, "a pair (per_class, mean)", repr(result))
         per_class, mean = as_array(result[0], name, case).astype(float), float(result[1])
@@ -287,7 +368,8 @@ def check_dice(dice: Callable, seed: int = 0, n_cases: int = 8, empty_masks: boo
             want = 2 * iou / (1 + iou)
             case += ", one of them empty" if not (y_true.any() and y_pred.any()) else ""
         with np.errstate(all="ignore"):
-            got = float(as_array(call(dice, y_true.copy(), y_pred.copy(), case=case), name, case))
+            got = _call_own(dice, name, "Dice", y_true.copy(), y_pred.copy(), case=case)
+            got = float(as_array(got, name, case))
         if not abs(got - want) <= 1e-6:
             w_text, g_text = rounded_alike(want, got, 4)
             hint = (

@@ -18,6 +18,7 @@ Submodules marked (module only) are imported as modules: `from utils.measure imp
 - `bands`: a measured figure against its expected band
 - `conv_speed`: unit 03's benchmark: loops vs im2col + GEMM vs Keras (module only)
 - `conv_geometry`: cells a convolution reads, a transposed convolution writes (module only)
+- `segmentation`: unit 13's IoU: confusion matrix, per class, pooled or per image, per-class bands (module only)
 """
 
 from __future__ import annotations
@@ -49,8 +50,8 @@ _HOMES = {
     "images_per_second": "speed",
     "measure_training_throughput": "speed",
     "print_throughput": "speed",
-    "KERAS_EFFICIENTNET": "published",
     "EFFICIENTNET_TABLE2": "published",
+    "KERAS_EFFICIENTNET": "published",
     "KERAS_NATIVE_RESOLUTION": "published",
     "KERAS_TOP1": "published",
     "MACS_G": "published",
