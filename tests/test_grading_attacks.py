@@ -293,6 +293,51 @@ ATTACKS = {
         ],
         (2,),
     ),
+    # 19. an exercise done by the reference its check compares with (unit 07's count_model)
+    "count-with-the-reference": (
+        "07_alexnet.ipynb",
+        [
+            "from utils.measure import count_macs\n"
+            "def count_model(model):\n"
+            "    return model.count_params(), count_macs(model)"
+        ],
+        (4,),
+    ),
+    # 20. a model built to count what the exercise asks for by formula (unit 08's vgg_params)
+    "build-to-count": (
+        "08_vgg.ipynb",
+        [
+            "import keras\n"
+            "def vgg_params(config, image_size=224, num_classes=1000):\n"
+            "    stack = [keras.Input((image_size, image_size, 3))]\n"
+            "    for filters, n in config:\n"
+            "        stack += [keras.layers.Conv2D(filters, 3, padding='same') for _ in range(n)]\n"
+            "        stack.append(keras.layers.MaxPooling2D())\n"
+            "    stack += [keras.layers.Flatten(), keras.layers.Dense(4096)]\n"
+            "    stack += [keras.layers.Dense(4096), keras.layers.Dense(num_classes)]\n"
+            "    return keras.Sequential(stack).count_params()"
+        ],
+        (3,),
+    ),
+    # 21. TensorFlow's automatic differentiation in place of the backward passes (unit 04)
+    "autodiff-instead-of-backprop": (
+        BACKPROP,
+        [
+            "import numpy as np\n"
+            "import tensorflow as tf\n"
+            "from utils.networks import shallow_cnn\n"
+            "def loss_and_grads(params, x, y):\n"
+            "    dtype = np.asarray(params['w1']).dtype\n"
+            "    t = {k: tf.Variable(np.asarray(v, dtype=dtype)) for k, v in params.items()}\n"
+            "    with tf.GradientTape() as tape:\n"
+            "        scores = shallow_cnn.tf_scores(t, tf.constant(np.asarray(x, dtype=dtype)))\n"
+            "        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(\n"
+            "            tf.constant(np.asarray(y)), scores))\n"
+            "    grads = tape.gradient(loss, t)\n"
+            "    return float(loss), {k: v.numpy() for k, v in grads.items()}"
+        ],
+        (4, 5),
+    ),
 }
 
 

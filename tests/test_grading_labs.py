@@ -7,6 +7,7 @@ labs (two at a time, as `make grade` does on 2 cores)."""
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 import time
 
@@ -20,7 +21,13 @@ pytestmark = [
 ]
 
 ROOT = nbfiles.root()
-LAB_NAMES = [p.name for p in nbfiles.course_notebooks("solutions")]
+#: COURSE_GRADING_LABS=03,07 grades only those labs (for trying a change; CI grades all).
+ONLY = [n for n in os.environ.get("COURSE_GRADING_LABS", "").split(",") if n]
+LAB_NAMES = [
+    p.name
+    for p in nbfiles.course_notebooks("solutions")
+    if not ONLY or any(p.name.startswith(n) for n in ONLY)
+]
 LIMITS = grade.Limits(cell_seconds=300, notebook_seconds=900, memory_mb=5000)
 SEEDS = (20261, 77)
 

@@ -431,14 +431,6 @@ def traced(fn, args, kwargs) -> dict:
     return {"result": result, "lines": count}
 
 
-def source_of(fn) -> str | None:
-    """The source text of a Python function (`inspect.getsource`), None for anything else: what
-    the grader parses for unit 03's "no Python loops" (the kernel only reads it)."""
-    import inspect
-
-    return inspect.getsource(fn) if inspect.isfunction(fn) else None
-
-
 def _syncable(value) -> bool:
     """Arguments a function may change in place, sent back after the call: models (their
     trainable flags, weights), arrays (so that "do not change the input" is checked),
@@ -468,8 +460,6 @@ def serve(namespace: dict, call_dir: str) -> None:
             result = _dataset_map(fn, args, int(spec["repeat"]))
         elif spec.get("mode") == "traced":
             result = traced(fn, args, kwargs)
-        elif spec.get("mode") == "source":
-            result = source_of(fn)
         elif spec.get("mode") == "pipeline":
             result = run_pipeline(
                 fn, args, float(spec["delay"]), int(spec["epochs"]), bool(spec["keep"])

@@ -20,7 +20,6 @@ import importlib
 import json
 import shutil
 import sys
-import textwrap
 import time
 import zipfile
 from pathlib import Path
@@ -175,6 +174,7 @@ class RemoteKernel:
         self.last_seconds = 0.0
         #: The submitted notebook's code cells, as the grader read them from the file.
         self.bindings = notebook_bindings(list(learner_code))
+        self.rebinding = rebinding_constructs(list(learner_code))
 
     def call(self, name: str, args: tuple, kwargs: dict, **mode):
         """The learner's `name(*args, **kwargs)`, run in the kernel, decoded here. `mode`:
@@ -252,17 +252,13 @@ class RemoteFunction:
         return self._kernel.call(self.__name__, tuple(args), {}, **mode)
 
     def source_of(self, name: str) -> tuple[str, str]:
-        """What the learner's `name` is, for a check that reads code (unit 03): ("function",
-        its source) when the submitted notebook defines it with `def` (the source of the live
-        function comes from the kernel's `inspect.getsource`, and must be one of the
-        notebook's `def name` statements, compared here as syntax trees); ("library", module)
-        when the notebook imports it from an installed package, or it is a builtin;
-        ("unknown", why) otherwise (an assignment, a module of the learner's own)."""
-        return resolve_name(
-            self._kernel.bindings,
-            name,
-            lambda: self._kernel.call(name, (), {}, mode="source"),
-        )
+        """What the learner's `name` is, for a check that reads code (units 03, 04, 07, 08),
+        read by the grader from the submitted file, never asked of the kernel: ("function",
+        the source of every `def name` statement of the notebook); ("library", module) when
+        the notebook imports it from an installed package, or it is a builtin; ("unknown",
+        why) otherwise (an assignment, a module of the learner's own, a notebook that may
+        change code at run time)."""
+        return resolve_name(self._kernel.bindings, name, self._kernel.rebinding)
 
     def __getattr__(self, attr):
         raise AttributeError(
@@ -328,15 +324,40 @@ def _top_level(tree: ast.AST):
 
 
 def notebook_bindings(cells: list[str]) -> dict[str, list[tuple[str, str]]]:
-    """name -> how the notebook's top-level code binds it, in order: ("def", the ast.dump of
-    the FunctionDef), ("import", the module's name), or ("other", "") (any other binding,
-    `global` statements in functions included)."""
+    """name -> how the notebook's top-level code binds it, in order: ("def", the function's
+    source, unparsed from the file), ("import", the module's or imported name's dotted path),
+    or ("other", "") (any other binding, `global` statements in functions included). A name
+    assigned an attribute chain of an imported module (`L = keras.layers`) counts as imported."""
     found: dict[str, list[tuple[str, str]]] = {}
+
+    def alias_of(value) -> str:
+        """The dotted path of `keras.layers` in `L = keras.layers`, when its root is a name
+        the notebook imported (and only imported) so far; "" otherwise."""
+        parts = []
+        while isinstance(value, ast.Attribute):
+            parts.append(value.attr)
+            value = value.value
+        ways = found.get(value.id, []) if isinstance(value, ast.Name) else []
+        if not ways or {kind for kind, _ in ways} != {"import"} or len(ways) != 1:
+            return ""
+        return ".".join([ways[0][1], *parts[::-1]])
+
     for source in cells:
         tree = _parsed_cell(source)
+        aliased: set[int] = set()
         for node in [] if tree is None else _top_level(tree):
-            if isinstance(node, ast.FunctionDef):
-                found.setdefault(node.name, []).append(("def", ast.dump(node)))
+            if id(node) in aliased:
+                continue
+            if (
+                isinstance(node, ast.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)
+                and alias_of(node.value)
+            ):  # a module given a short name: `L = keras.layers`
+                found.setdefault(node.targets[0].id, []).append(("import", alias_of(node.value)))
+                aliased.add(id(node.targets[0]))
+            elif isinstance(node, ast.FunctionDef):
+                found.setdefault(node.name, []).append(("def", ast.unparse(node)))
             elif isinstance(node, ast.AsyncFunctionDef | ast.ClassDef):
                 found.setdefault(node.name, []).append(("other", ""))
             elif isinstance(node, ast.Global):
@@ -349,16 +370,68 @@ def notebook_bindings(cells: list[str]) -> dict[str, list[tuple[str, str]]]:
                         ("import", module)
                     )
             elif isinstance(node, ast.ImportFrom):
-                for a in node.names:
-                    module = ("." * node.level) + (node.module or "")
+                for a in node.names:  # the imported name's dotted path: utils.measure.count_macs
+                    module = ("." * node.level) + (node.module or "") + f".{a.name}"
                     found.setdefault(a.asname or a.name, []).append(("import", module))
             elif isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
                 found.setdefault(node.id, []).append(("other", ""))
     return found
 
 
-def resolve_name(bindings: dict, name: str, live_source) -> tuple[str, str]:
-    """See RemoteFunction.source_of; `live_source()` asks the kernel for `name`'s source."""
+#: Built-in calls that define or rebind code at run time, out of the grader's sight.
+REBINDING_CALLS = frozenset(
+    {"exec", "eval", "compile", "__import__", "setattr", "delattr", "globals", "vars", "locals"}
+)
+#: Modules whose use lets a notebook change code at run time.
+REBINDING_MODULES = frozenset({"importlib", "ctypes", "gc", "types", "inspect", "builtins"})
+
+
+def rebinding_constructs(cells: list[str]) -> list[str]:
+    """Where the notebook may change its code at run time, out of sight of a grader that
+    reads its `def` statements: exec/eval-like calls, assignments to dunder attributes
+    (`f.__code__ = ...`), `sys.modules`, and modules made for it (`REBINDING_MODULES`)."""
+    found = []
+    for i, source in enumerate(cells):
+        tree = _parsed_cell(source)
+        parents = {}
+        for node in [] if tree is None else ast.walk(tree):
+            for child in ast.iter_child_nodes(node):
+                parents[child] = node
+        for node in [] if tree is None else ast.walk(tree):
+            what = ""
+            parent = parents.get(node)
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) in REBINDING_CALLS:
+                # reading one name (`globals().get("SEED", 0)`) changes nothing
+                reads = isinstance(parent, ast.Attribute) and parent.attr == "get"
+                what = "" if reads else f"{node.func.id}(...)"
+            elif (
+                isinstance(node, ast.Attribute)
+                and node.attr.startswith("__")
+                and not isinstance(node.ctx, ast.Load)
+            ):
+                what = f"an assignment to .{node.attr}"
+            elif isinstance(node, ast.Attribute) and node.attr == "modules":
+                # asking whether a module is loaded (`"google.colab" in sys.modules`) is fine
+                asks = isinstance(parent, ast.Compare) and node in parent.comparators
+                what = "" if asks else ".modules"
+            elif isinstance(node, ast.Import | ast.ImportFrom):
+                names = [a.name for a in node.names]
+                if isinstance(node, ast.ImportFrom):
+                    names.append(node.module or "")
+                hit = [n for n in names if n.split(".")[0] in REBINDING_MODULES]
+                what = f"import {hit[0]}" if hit else ""
+            if what:
+                found.append(f"code cell {i + 1}: {what}")
+    return found
+
+
+def resolve_name(bindings: dict, name: str, rebinding: list[str] = ()) -> tuple[str, str]:
+    """See RemoteFunction.source_of: the grader's reading of `name` in the submitted file.
+
+    A function comes back as the source of every `def name` statement of the notebook (the
+    rules apply to each: which one runs is not asked of the kernel, which could lie); a
+    notebook that may change code at run time (`rebinding_constructs`) has no readable
+    functions."""
     ways = bindings.get(name, [])
     if not ways:
         if hasattr(builtins, name):
@@ -371,16 +444,12 @@ def resolve_name(bindings: dict, name: str, live_source) -> tuple[str, str]:
         return "unknown", f"`{name}` comes from {sorted(modules)}, which the grader cannot read"
     if {kind for kind, _ in ways} != {"def"}:
         return "unknown", f"`{name}` is bound by something other than `def` in your notebook"
-    source = live_source()
-    if not isinstance(source, str):
-        return "unknown", f"the grader could not read the source of `{name}`"
-    try:
-        (node,) = ast.parse(textwrap.dedent(source)).body
-    except (SyntaxError, ValueError):
-        return "unknown", f"the source of `{name}` is not one function"
-    if ast.dump(node) not in {dump for _, dump in ways}:
-        return "unknown", f"`{name}` is not a function your notebook defines with `def {name}`"
-    return "function", textwrap.dedent(source)
+    if rebinding:
+        return "unknown", (
+            "the grader reads this exercise's code, and your notebook may change code while it "
+            f"runs ({'; '.join(rebinding[:3])}): remove that"
+        )
+    return "function", "\n\n\n".join(source for _, source in ways)
 
 
 def free_names(source: str) -> list[str]:
@@ -396,6 +465,9 @@ def free_names(source: str) -> list[str]:
             for arg in ast.walk(node.args if hasattr(node, "args") else node.target):
                 if isinstance(arg, ast.arg):
                     bound.add(arg.arg)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            if node not in tree.body:  # defined inside the function (its own name stays free)
+                bound.add(node.name)
     return [n for n in dict.fromkeys(read) if n not in bound and not hasattr(builtins, n)]
 
 

@@ -11,7 +11,6 @@ still have to train a network that reaches the band.
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Callable
 
 import numpy as np
@@ -86,11 +85,15 @@ def check_shallow_cnn_training(
     backprop_from_scratch.check_trained_network(params, band=band)
 
 
-def check_lenet_training(build_lenet: Callable, train: Callable, seed: int, band=0.90) -> None:
+def check_lenet_training(
+    build_lenet: Callable, train: Callable, seed: int, band=0.90, profile: str = "smoke"
+) -> None:
     """Unit 05, exercise 3: a fresh model from the learner's `build_lenet()`, trained by the
     learner's `train(model, x, y, 4, 64)` on the 4,000 smoke training digits in an order drawn
     with `seed`; `train` must return a History with a validation split (`val_accuracy`), and
-    the trained weights (sent back from the kernel) must reach `band` on the test digits."""
+    the trained weights (sent back from the kernel) must reach `band` on the test digits of
+    `profile` (`lenet.check_trained_lenet`): the 1,000 offline digits the training split
+    leaves out in smoke (the grader's profile), MNIST's own test split in full."""
     import keras
 
     from utils.checks import lenet
@@ -102,7 +105,7 @@ def check_lenet_training(build_lenet: Callable, train: Callable, seed: int, band
     metrics = getattr(history, "history", None)
     if not isinstance(metrics, dict) or "val_accuracy" not in metrics:
         raise CheckFailed("train() must return the History of fit, with a validation split")
-    lenet.check_trained_lenet(model, band=band)
+    lenet.check_trained_lenet(model, band=band, profile=profile)
 
 
 #: Unit 06's smoke recipe (the notebook's SIZES["smoke"]): the baseline and the learner's
@@ -132,10 +135,12 @@ def _unit06_baseline(input_shape):
 
 
 def check_regularisation(build_regularised: Callable, seed: int):
-    """Unit 06, exercise 5: the grader trains its own unregularised baseline and the learner's
-    `build_regularised()` with the same recipe on the smoke CIFAR-10 substitute, and asks the
-    learner's gap to be 0.05 smaller with a validation accuracy at most 0.05 lower (and well
-    above chance). Returns the learner model's Run."""
+    """Unit 06, exercise 5: the grader trains its own unregularised baseline on the smoke
+    CIFAR-10 substitute, then `check_gap_closed` asks the learner's `build_regularised()` for
+    the baseline's weight layers and trains it `GAP_REPEATS` times next to fresh copies of
+    the baseline, with the same recipe: the mean gap must be `GAP_MIN_CLOSED` smaller, the
+    mean validation accuracy no more than `GAP_MAX_VAL_DROP` lower (and well above chance).
+    Returns the Run of the learner's model (mean accuracies)."""
     import keras
 
     from utils.checks import training_cnns_well
@@ -161,13 +166,9 @@ def check_regularisation(build_regularised: Callable, seed: int):
     regularised = training_cnns_well.check_gap_closed(
         build_regularised, baseline, train, val, learning_rate=UNIT06_LR, **recipe
     )
-    if not regularised.gap < baseline.gap - 0.05:
-        raise CheckFailed(f"gap {regularised.gap:.2f} vs the baseline's {baseline.gap:.2f}")
-    if not regularised.val_acc >= baseline.val_acc - 0.05:
-        raise CheckFailed(f"validation accuracy {regularised.val_acc:.2f} fell too far")
     if not regularised.val_acc > 0.2:
         raise CheckFailed("validation accuracy should be well above chance (0.1)")
-    passed("the regularised model closes the gap, measured by the grader")
+    passed("the regularised model closes the gap, trained and measured by the grader")
     return regularised
 
 
@@ -291,10 +292,10 @@ UNIT14 = {
     "ft_lr": 1e-3,
     "scratch_lr": 1e-2,
     "batch_size": 32,
-    "min_gain": 0.10,
+    "min_gain": 0.15,
 }
-#: (The notebook asks 0.15 on its own task; the grader asks 0.10 on the tasks it draws: over 11
-#: seeds the solution's smallest gain was 0.165, its median 0.29.)
+#: (The notebook's bar. Measured with the current lab on the tasks the grader draws,
+#: GRADING_SEED 0-9: gains 0.299-0.416, mean 0.341, sd 0.040.)
 
 
 def _compiled(model, learning_rate: float):
@@ -362,158 +363,3 @@ def check_transfer_gain(
     passed(
         f"transfer beats scratch by at least {r['min_gain']}, trained and measured by the grader"
     )
-
-
-#: Syntax that runs Python code once per element: what "no Python loops" forbids.
-LOOP_SYNTAX = (
-    ast.For,
-    ast.AsyncFor,
-    ast.While,
-    ast.ListComp,
-    ast.SetComp,
-    ast.DictComp,
-    ast.GeneratorExp,
-)
-#: Functions that call a Python function once per element.
-LOOP_CALLS = {
-    "map",
-    "filter",
-    "reduce",
-    "starmap",
-    "vectorize",
-    "frompyfunc",
-    "apply_along_axis",
-    "apply_over_axes",
-    "fromfunction",
-    "piecewise",
-    "map_fn",
-    "vectorized_map",
-    "while_loop",
-}
-
-
-def _plain_source_of(fn: Callable, name: str) -> tuple[str, str]:
-    """RemoteFunction.source_of for a function of this process (the solution notebook's)."""
-    import builtins
-    import inspect
-
-    target = fn if name == fn.__name__ else fn.__globals__.get(name, getattr(builtins, name, None))
-    if target is None:
-        return "unknown", f"`{name}` is not defined"
-    module = getattr(target, "__module__", None) or getattr(target, "__name__", "")
-    if inspect.isfunction(target) and module == fn.__module__:
-        return "function", inspect.getsource(target)
-    from utils.tooling.grading_remote import LIBRARIES
-
-    if str(module).split(".")[0] in (*LIBRARIES, "builtins"):
-        return "library", str(module)
-    return "unknown", f"`{name}` comes from {module}"
-
-
-def _called_names(tree: ast.AST) -> list[str]:
-    """Root names of every call in `tree`: `f` of f(x), `np` of np.pad(x)."""
-    names = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            func = node.func
-            while isinstance(func, ast.Attribute | ast.Call | ast.Subscript):
-                func = func.value if not isinstance(func, ast.Call) else func.func
-            if isinstance(func, ast.Name):
-                names.append(func.id)
-    return list(dict.fromkeys(names))
-
-
-def _kernel_offset_loops(tree: ast.AST) -> set[int]:
-    """ids of the `for` loops of an `im2col(x, kh, kw, stride, padding)` that run over its
-    kernel offsets, as the lecture's does: `for di in range(<kh, kw and numbers>)`, at most two
-    nested; such a loop runs KH * KW times, however many output positions there are."""
-    (fn,) = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)][:1] or [None]
-    params = [a.arg for a in fn.args.args] if fn is not None else []
-    sizes = set(params[1:3])
-
-    def over_offsets(node) -> bool:
-        it = node.iter
-        if not (isinstance(it, ast.Call) and getattr(it.func, "id", None) == "range"):
-            return False
-        names = {n.id for a in it.args for n in ast.walk(a) if isinstance(n, ast.Name)}
-        bad = [
-            n
-            for a in it.args
-            for n in ast.walk(a)
-            if not isinstance(n, ast.expr | ast.expr_context | ast.operator | ast.unaryop)
-        ]
-        return bool(it.args) and not it.keywords and names <= sizes and not bad
-
-    found = set()
-    for outer in ast.walk(tree):
-        if isinstance(outer, ast.For) and over_offsets(outer):
-            inner = [n for n in ast.walk(outer) if isinstance(n, LOOP_SYNTAX) and n is not outer]
-            if all(isinstance(n, ast.For) and over_offsets(n) for n in inner) and not any(
-                isinstance(m, LOOP_SYNTAX) and m is not n for n in inner for m in ast.walk(n)
-            ):
-                found |= {id(outer), *(id(n) for n in inner)}
-    return found
-
-
-def check_no_python_loops(fn: Callable, seed: int) -> None:
-    """Unit 03, exercise 2: `fn` and every function of the notebook it calls, read as source
-    and parsed here, with no loop: no for/while, no comprehension or generator, no
-    map/np.vectorize/apply_along_axis-like call, no recursion; the one exception is the
-    lecture's loop over the kernel offsets in the `im2col` it calls (`_kernel_offset_loops`). A learner's function comes
-    with its source (`RemoteFunction.source_of`: the live function's `inspect.getsource` in
-    the kernel, accepted only when it is one of the submitted notebook's own `def`
-    statements); a name imported from NumPy, SciPy, Keras, TensorFlow, `utils` is a library
-    call; anything else the grader cannot read fails. The values are checked apart
-    (`check_conv2d_gemm`); `seed` is unused (the source does not depend on cases)."""
-    from utils.checks.core import fail
-    from utils.tooling.grading_remote import free_names
-
-    del seed
-    top = getattr(fn, "__name__", "conv2d_gemm")
-
-    def source_of(name):
-        if hasattr(type(fn), "source_of"):
-            return fn.source_of(name)
-        return _plain_source_of(fn, name)
-
-    todo, read = [(top, (top,))], set()
-    while todo:
-        name, chain = todo.pop()
-        if name in read:
-            continue
-        kind, text = source_of(name)
-        where = " -> ".join(f"`{n}`" for n in chain)
-        if kind == "library":
-            continue
-        if kind != "function":
-            raise fail(top, where, "code the grader can read", text)
-        read.add(name)
-        tree = ast.parse(text)
-        offsets = _kernel_offset_loops(tree) if name == "im2col" and name != top else set()
-        loops = [
-            type(n).__name__
-            for n in ast.walk(tree)
-            if isinstance(n, LOOP_SYNTAX) and id(n) not in offsets
-        ]
-        calls = [
-            n.func.attr if isinstance(n.func, ast.Attribute) else n.func.id
-            for n in ast.walk(tree)
-            if isinstance(n, ast.Call)
-            and (getattr(n.func, "attr", None) or getattr(n.func, "id", None)) in LOOP_CALLS
-        ]
-        if loops or calls:
-            raise fail(
-                top,
-                f"the source of {where}",
-                "no Python loop: one matrix product does the work",
-                ", ".join(loops + [f"{c}(...)" for c in calls]),
-                "a loop over output positions (or any element-wise Python loop) is what the "
-                "exercise replaces with im2col and one matmul",
-            )
-        free = set(free_names(text))
-        for called in _called_names(tree):
-            if called in chain:
-                raise fail(top, where, "no recursion", f"`{called}` calls itself")
-            if called in free:
-                todo.append((called, (*chain, called)))
-    passed(f"`{top}` and the functions it calls ({len(read)}) hold no Python loop (read here)")
