@@ -94,16 +94,19 @@ def _quiet_numpy():
 
 @reference
 def _tf_softmax_ce(scores, y):
-    """(loss, dloss/dscores) of TF's mean sparse softmax cross-entropy, float64."""
+    """(loss, dloss/dscores) of TF's mean sparse softmax cross-entropy, float64.
+
+    TF gives each example's loss and gradient (a row depends on its own scores only); the
+    mean over the batch is taken in NumPy, so the result does not depend on how many threads
+    TF's reduction used (the release replays it, recorded in other processes)."""
     import tensorflow as tf
 
     s = tf.constant(scores, dtype=tf.float64)
     with tf.GradientTape() as tape:
         tape.watch(s)
-        loss = tf.reduce_mean(
-            tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.constant(y), logits=s)
-        )
-    return float(loss.numpy()), tape.gradient(loss, s).numpy()
+        each = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.constant(y), logits=s)
+    n = len(y)
+    return float(np.mean(each.numpy())), tape.gradient(each, s).numpy() / n
 
 
 def softmax_cases(n: int, seed: int) -> Iterator[tuple[np.ndarray, np.ndarray, bool]]:

@@ -7,6 +7,7 @@
    references, after the drop-in scan found no answer a learner could import), its wheel
    installed the way the setup cell installs it: the setup cell's own `%pip install` line,
    with the git URL replaced by the wheel's path.
+   Steps 1 and 2 run at the same time (one waits on downloads, the other on the CPU).
 3. `pip freeze` before and after step 2: no preinstalled package may change version (the
    packages the course adds are listed).
 4. Every lecture and solution, each copied alone into its own empty folder (no clone beside
@@ -252,18 +253,6 @@ def main(argv: list[str] | None = None) -> int:
                 _run(cmd + ["-r", str(root / CONSTRAINTS)], env=no_cache)
 
         tool = "uv" if uv else "pip"
-        if args.venv:
-            print(f"--- reusing {venv} (not a fresh environment)")
-        else:
-            timed(f"Colab's packages ({len(pins)} pins of {CONSTRAINTS}, {tool})", install_colab)
-        before = parse_freeze(_run([str(python), "-m", "pip", "freeze"]).stdout)
-        before.pop(normalise_name(DISTRIBUTION), None)
-        wrong = [
-            f"{n}=={v} (installed: {before.get(n)})" for n, v in pins.items() if before.get(n) != v
-        ]
-        if wrong:
-            raise SystemExit(f"the Colab environment does not hold {CONSTRAINTS}: {wrong}")
-
         wheels, released = work / "wheel", work / "release"
 
         def make_release() -> None:
@@ -272,7 +261,24 @@ def main(argv: list[str] | None = None) -> int:
             for line in release.write_release(released, names=args.names or None):
                 print(f"    {line}")
 
-        timed("the learners' release (references recorded, drop-in scan)", make_release)
+        # the install waits on downloads, the release on the CPU: both at once
+        with ThreadPoolExecutor(max_workers=1) as background:
+            if args.venv:
+                print(f"--- reusing {venv} (not a fresh environment)")
+                installing = None
+            else:
+                label = f"Colab's packages ({len(pins)} pins of {CONSTRAINTS}, {tool})"
+                installing = background.submit(timed, label, install_colab)
+            timed("the learners' release (references recorded, drop-in scan)", make_release)
+            if installing is not None:
+                installing.result()
+        before = parse_freeze(_run([str(python), "-m", "pip", "freeze"]).stdout)
+        before.pop(normalise_name(DISTRIBUTION), None)
+        wrong = [
+            f"{n}=={v} (installed: {before.get(n)})" for n, v in pins.items() if before.get(n) != v
+        ]
+        if wrong:
+            raise SystemExit(f"the Colab environment does not hold {CONSTRAINTS}: {wrong}")
 
         def build_wheel() -> Path:
             _run(

@@ -19,8 +19,13 @@ the way a learner would, by trying them, instead of by reading names:
 package of `make release` (the same, with the release's `utils.checks`, see
 `utils.tooling.references`).
 
+Each exercise scans the functions defined since the previous graded cell (an earlier
+exercise's function that its hidden tests also call is scanned in that earlier exercise).
+Candidates run offline, under a time limit that a retry loop cannot swallow.
+
 `python -m utils.tooling.dropins [--kind kernel|release] [names]` prints what it finds;
-tests/test_dropins.py requires that it finds nothing.
+`make release` (and so `make test-colab`, a CI step) writes nothing when it finds one;
+tests/test_dropins.py tests the scan's machinery.
 """
 
 from __future__ import annotations
@@ -35,13 +40,15 @@ import inspect
 import io
 import json
 import os
+import re
 import signal
 import sys
 import tempfile
 import time
 import warnings
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 
 import nbformat
@@ -50,9 +57,12 @@ from utils.tooling import grading_remote, labs, nbfiles, runner, sandbox
 
 #: Calls recorded per answer function, and compared with each candidate.
 RECORDED_CALLS = 3
-#: Seconds a candidate may take on one recorded call, and a full hidden test with a suspect.
-CALL_SECONDS = 20
+#: Seconds a candidate may take on one recorded call (one that takes longer is dropped and
+#: named in the report as slow), and a full hidden test with a suspect.
+CALL_SECONDS = 8
 HIDDEN_SECONDS = 300
+#: A candidate slower than this on the recorded calls is named in the report.
+SLOW_SECONDS = 4
 #: The grading seed the scan uses (any seed: the hidden tests pass for every seed).
 SEED = 7919
 KINDS = ("kernel", "release")
@@ -184,16 +194,37 @@ class _Timeout(BaseException):
 
 @contextlib.contextmanager
 def _limit(seconds: int):
+    """Raise `_Timeout` after `seconds`, and again every second after that, so that a
+    candidate which catches the first one (a retry loop) is still stopped."""
+
     def stop(*_):
         raise _Timeout()
 
     old = signal.signal(signal.SIGALRM, stop)
-    signal.alarm(seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds, 1)
     try:
         yield
     finally:
-        signal.alarm(0)
+        signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
+
+
+@contextlib.contextmanager
+def _offline():
+    """No network for candidates: a data loader called with "full" must fail at once, not
+    wait on a download (the kernel's own ZeroMQ sockets are not Python sockets)."""
+    import socket
+
+    def refuse(*_args, **_kwargs):
+        raise OSError("the drop-in scan runs offline")
+
+    saved = socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo
+    socket.socket.connect = socket.socket.connect_ex = refuse
+    socket.getaddrinfo = refuse
+    try:
+        yield
+    finally:
+        socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo = saved
 
 
 @contextlib.contextmanager
@@ -313,19 +344,40 @@ def _not_recording():
 
 
 def probe(
-    hidden: str, imports: str, ns: dict, *, label: str, kinds: list[str], out: str, recorded: str
+    hidden: str,
+    imports: str,
+    ns: dict,
+    *,
+    label: str,
+    kinds: list[str],
+    out: str,
+    recorded: str,
+    defined: list[str],
 ) -> None:
-    """Look for drop-ins for one graded exercise (called by the probe cell in the kernel)."""
-    with _not_recording():
-        _probe(hidden, imports, ns, label=label, kinds=kinds, out=out, recorded=recorded)
+    """Look for drop-ins for one graded exercise (called by the probe cell in the kernel);
+    `defined`: the names the cells since the previous graded cell define."""
+    with _not_recording(), _offline():
+        _probe(
+            hidden,
+            imports,
+            ns,
+            label=label,
+            kinds=kinds,
+            out=out,
+            recorded=recorded,
+            defined=set(defined),
+        )
 
 
-def _probe(hidden, imports, ns, *, label, kinds, out, recorded) -> None:
-    answers = [
+def _probe(hidden, imports, ns, *, label, kinds, out, recorded, defined) -> None:
+    used = [
         n
         for n in grading_remote.free_names(hidden)
         if callable(ns.get(n)) and getattr(ns[n], "__module__", "") == "__main__"
     ]
+    # the functions this exercise asks for; an earlier exercise's function that its hidden
+    # tests also call is scanned in that exercise, where its points are
+    answers = [n for n in used if n in defined]
     report = {
         "exercise": label,
         "answers": answers,
@@ -334,8 +386,8 @@ def _probe(hidden, imports, ns, *, label, kinds, out, recorded) -> None:
         "found": [],
         "known": [],
     }
-    calls = {a: [] for a in answers}
-    functions = {a: ns[a] for a in answers}
+    calls = {a: [] for a in used}
+    functions = {a: ns[a] for a in used}
     with _recording(functions, calls):
         report["solution"] = _run_hidden(hidden, imports, functions, HIDDEN_SECONDS) or "passed"
     report["unrecorded"] = [a for a in answers if not calls[a]]
@@ -353,10 +405,15 @@ def _probe(hidden, imports, ns, *, label, kinds, out, recorded) -> None:
                 if not callable(fn) or not _accepts(fn, args, kwargs):
                     continue
                 report["tried"] += 1
-                if not _resembles(fn, calls[answer]):
+                t0 = time.perf_counter()
+                resembles = _resembles(fn, calls[answer])
+                spent = time.perf_counter() - t0
+                if spent > SLOW_SECONDS:
+                    report.setdefault("slow", []).append(f"{name} ({kind}): {spent:.0f} s")
+                if not resembles:
                     continue
                 report["suspects"].append(f"{answer} <- {name} ({kind})")
-                others = {a: ns[a] for a in answers}
+                others = {a: ns[a] for a in used}
                 why = _run_hidden(hidden, imports, {**others, answer: fn}, HIDDEN_SECONDS)
                 if not why:
                     known = kind == "release" and name in KNOWN_IN_RELEASE
@@ -364,6 +421,12 @@ def _probe(hidden, imports, ns, *, label, kinds, out, recorded) -> None:
     with open(out, "a") as f:
         f.write(json.dumps(report) + "\n")
 
+
+#: Before each graded cell: Keras's global random state moved on, so that a reference whose
+#: recorded inputs depended on it (weights a check left to Keras's initialisers) would not be
+#: found again by a learner's run, and `make test-colab` (the solutions, run from the release)
+#: fails on it instead of a learner.
+SHIFT_CELL = "import keras as _keras\n_keras.random.normal((7,))\ndel _keras"
 
 PROBE_CELL = """\
 from utils.tooling import dropins as _dropins
@@ -375,20 +438,37 @@ _dropins.probe(
     kinds={kinds!r},
     out={out!r},
     recorded={recorded!r},
+    defined={defined!r},
 )
 """
 
 
+def defined_names(source: str) -> set[str]:
+    """Names of the functions and classes a code cell defines at its top level."""
+    try:
+        body = ast.parse(source).body
+    except SyntaxError:  # a cell with IPython magics
+        return set(re.findall(r"^(?:def|class)\s+(\w+)", source, re.M))
+    return {n.name for n in body if isinstance(n, ast.FunctionDef | ast.ClassDef)}
+
+
 def probed_notebook(solution: nbformat.NotebookNode, name: str, kinds, out: Path, recorded: Path):
-    """The solution without hidden tests, a probe cell after each graded cell."""
+    """The solution without hidden tests; before each graded cell a `SHIFT_CELL`, after it a
+    probe cell."""
     from utils.tooling.grade import exercises_of
 
     exercises = iter(exercises_of(solution))
     nb = labs.without_hidden_tests(solution)
     cells = []
+    defined: set[str] = set()
     for original, cell in zip(solution.cells, nb.cells, strict=True):
+        graded = cell.cell_type == "code" and labs.BEGIN_HIDDEN in original.source
+        if cell.cell_type == "code":
+            defined |= defined_names(cell.source)
+        if graded:
+            cells.append(nbformat.v4.new_code_cell(SHIFT_CELL))
         cells.append(cell)
-        if cell.cell_type == "code" and labs.BEGIN_HIDDEN in original.source:
+        if graded:
             ex = next(exercises)
             source = PROBE_CELL.format(
                 hidden=ex.hidden,
@@ -397,42 +477,60 @@ def probed_notebook(solution: nbformat.NotebookNode, name: str, kinds, out: Path
                 kinds=list(kinds),
                 out=str(out),
                 recorded=str(recorded),
+                defined=sorted(defined),
             )
             cells.append(nbformat.v4.new_code_cell(source))
+            defined = set()
     nb.cells = cells
     for cell in nb.cells:
         cell.outputs = [] if cell.cell_type == "code" else cell.get("outputs")
     return nb
 
 
-def scan(name: str, recorded: Path, kinds=KINDS, timeout: int = 1800) -> list[dict]:
+def scan(
+    name: str, recorded: Path, kinds=KINDS, timeout: int = 600, env: dict | None = None
+) -> list[dict]:
     """Execute solutions/<name> with probes, its references recorded into `recorded` (the
     calls of the lab's own checks, what the release replays); one report per graded exercise."""
     from utils.checks.references import RECORD_ENV
-
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # the kernels' C++ log lines
 
     path = nbfiles.root() / "solutions" / name
     with tempfile.TemporaryDirectory(prefix="dropins-") as tmp:
         out = Path(tmp) / "reports.jsonl"
         nb = probed_notebook(nbfiles.read(path), path.stem, kinds, out, recorded)
-        os.environ[RECORD_ENV] = str(recorded)  # the kernel inherits it
-        nb, seconds = runner.execute_all_cells(nb, cwd=Path(tmp), timeout=timeout)
+        kernel_env = {**(env or {}), RECORD_ENV: str(recorded), "TF_CPP_MIN_LOG_LEVEL": "3"}
+        start = time.perf_counter()
+        try:
+            nb, seconds = runner.execute_all_cells(
+                nb, cwd=Path(tmp), timeout=timeout, env=kernel_env
+            )
+            errors = [(cell, err.get("ename")) for cell, err in runner.errors(nb)]
+        except Exception as err:  # a cell past `timeout`, a kernel that died
+            seconds = time.perf_counter() - start
+            errors = [("?", f"{type(err).__name__}: {str(err)[:200]}")]
         reports = (
             [json.loads(line) for line in out.read_text().splitlines()] if out.exists() else []
         )
-        errors = runner.errors(nb)
     if errors:
-        cell, err = errors[0]
-        reports.append({"exercise": f"{path.stem}: cell {cell} raised {err.get('ename')}"})
+        cell, why = errors[0]
+        reports.append({"exercise": f"{path.stem}: cell {cell} raised {why}"})
     print(f"  {path.stem}: {len(reports)} exercise(s) scanned in {seconds:.0f} s", flush=True)
     return reports
 
 
 def scan_all(names: list[str], recorded: Path, kinds=KINDS, jobs: int = 2) -> list[dict]:
     """Scan several solutions, `jobs` at a time (see `scan`)."""
-    with ThreadPoolExecutor(jobs) as pool:
-        return [r for rs in pool.map(lambda n: scan(n, recorded, kinds), names) for r in rs]
+    from utils.course import DATA_ENV
+    from utils.measure.records import RESULTS_ENV
+
+    with tempfile.TemporaryDirectory(prefix="dropins-data-") as scratch:
+        # candidates called with anything may write records or data: into this folder
+        env = {DATA_ENV: scratch, RESULTS_ENV: scratch}
+        # one process per kernel client: jupyter_client's ZeroMQ sockets driven from several
+        # threads of one process can abort it (libzmq's "pfd.revents & POLLIN" assertion)
+        with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
+            runs = [pool.submit(scan, n, recorded, kinds, env=env) for n in names]
+            return [r for run in runs for r in run.result()]
 
 
 def found(reports: list[dict]) -> list[str]:
@@ -465,6 +563,7 @@ def summary(reports: list[dict]) -> list[str]:
                 f"suspect(s), {len(r['found'])} drop-in(s)"
             )
             lines += [f"  known, on purpose: {k}" for k in r.get("known", [])]
+            lines += [f"  slow candidate: {k}" for k in r.get("slow", [])]
     return lines
 
 

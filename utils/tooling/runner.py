@@ -68,14 +68,23 @@ def execute(src: Path, dst: Path, *, profile: str = "smoke", timeout: int = 600)
 
 
 def execute_all_cells(
-    nb: nbformat.NotebookNode, *, cwd: Path, profile: str = "smoke", timeout: int = 300
+    nb: nbformat.NotebookNode,
+    *,
+    cwd: Path,
+    profile: str = "smoke",
+    timeout: int = 300,
+    env: dict[str, str] | None = None,
 ) -> tuple[nbformat.NotebookNode, float]:
     """Run every cell of `nb` even after errors (nbclient, `allow_errors`); the profile
-    comes from `$COURSE_PROFILE`. Returns the executed notebook and the wall time."""
+    comes from `$COURSE_PROFILE`. `env`: variables for this kernel alone (given to it when it
+    starts, so that kernels started from other threads at the same time are not affected).
+    Returns the executed notebook and the wall time."""
     from nbclient import NotebookClient
 
     start = time.perf_counter()
-    with kernel_environment(profile):
+    with tempfile.TemporaryDirectory(prefix="course-ipython-") as tmp:
+        ipython = str(prepare_ipythondir(Path(tmp)))
+        kernel_env = {**os.environ, "IPYTHONDIR": ipython, PROFILE_ENV: profile, **(env or {})}
         client = NotebookClient(
             nb,
             timeout=timeout,
@@ -83,7 +92,7 @@ def execute_all_cells(
             allow_errors=True,
             resources={"metadata": {"path": str(cwd)}},
         )
-        client.execute()
+        client.execute(env=kernel_env)
     return nb, time.perf_counter() - start
 
 
