@@ -60,7 +60,14 @@ def _lab_checks() -> dict[str, list[str]]:
         cells = json.loads(nb.read_text())["cells"]
         source = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
         calls = re.findall(r"\b(\w+)\.(check_\w+)\(", source)
-        names = sorted({check for module, check in calls if module in CHECK_MODULES})
+        # `from utils.checks import unet as unet_checks`: the alias names the module
+        aliases = dict(
+            (alias, module)
+            for module, alias in re.findall(r"from utils\.checks import (\w+) as (\w+)", source)
+        )
+        names = sorted(
+            {check for module, check in calls if aliases.get(module, module) in CHECK_MODULES}
+        )
         found[f"unit{nb.name[:2]}"] = names
     return found
 

@@ -9,16 +9,17 @@ no module does anything when imported.
       lazy_index.py           the index behind utils.plots, utils.measure, utils.networks
       measure/                what the course measures: MACs, parameters and layer tables,
                               receptive fields, speed, errors, gradients, published figures,
-                              records, accuracy bands
+                              records, accuracy bands, convolution geometry, segmentation IoU
       data/                   data sets of both profiles: registry, checked downloads, readers
                               of the on-disk formats, offline stand-ins, photos, image folders
       networks/               layers and models the course reuses (LRN, unit 04's NumPy CNN,
                               transfer backbones, the small inspectable CNN)
       training.py             training several models on one recipe (unit 06)
       plots/                  figures, one module per kind of picture: images, pixels, masks,
-                              curves, charts
+                              curves, charts, explorers (grids with sliders)
       checks/                 the labs' self-checks, one module per unit, named as the unit
-                              (`checks.lenet` for 05_lenet), on `checks.core` and `checks.structure`
+                              (`checks.lenet` for 05_lenet), on `checks.core` and `checks.structure`;
+                              `checks.references` marks the references the release replays
       tooling/                instructor tooling (lint, labs, grading, release, site, Colab job);
                               in a clone only, not in the installed package
 
