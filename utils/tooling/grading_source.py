@@ -344,31 +344,29 @@ RULES = {
 ALWAYS_FORBIDDEN = ("importlib",)
 
 
-def check_numpy_only(fn: Callable, seed: int) -> None:
-    """Unit 04: the backward passes and the network's gradient in NumPy."""
-    forbidden, why = RULES["numpy only"]
-    check_only_modules(fn, seed, forbidden=forbidden, why=why)
+def _rule_check(rule: str, doc: str) -> Callable[[Callable, int], None]:
+    """The hidden tests' check for RULES[rule]: `check(fn, seed)` (see `check_only_modules`)."""
+
+    def check(fn: Callable, seed: int) -> None:
+        forbidden, why = RULES[rule]
+        check_only_modules(fn, seed, forbidden=forbidden, why=why)
+
+    check.__doc__ = doc
+    return check
 
 
-def check_own_formulas(fn: Callable, seed: int) -> None:
-    """Unit 07, exercise 4: `count_model` adds up the learner's formulas."""
-    forbidden, why = RULES["own formulas"]
-    check_only_modules(fn, seed, forbidden=forbidden, why=why)
-
-
-def check_own_measure(fn: Callable, seed: int) -> None:
-    """Unit 13, exercises 2 and 3: IoU and Dice from the masks, in NumPy."""
-    forbidden, why = RULES["own measure"]
-    check_only_modules(fn, seed, forbidden=forbidden, why=why)
-
-
-def check_by_hand(fn: Callable, seed: int) -> None:
-    """Unit 14, exercise 1: `preprocess` in NumPy, without keras.applications."""
-    forbidden, why = RULES["by hand"]
-    check_only_modules(fn, seed, forbidden=forbidden, why=why)
-
-
-def check_builds_nothing(fn: Callable, seed: int) -> None:
-    """Unit 08, exercise 3: `vgg_params` counts from the configuration alone."""
-    forbidden, why = RULES["no model"]
-    check_only_modules(fn, seed, forbidden=forbidden, why=why)
+check_numpy_only = _rule_check(
+    "numpy only", "Unit 04: the backward passes and the network's gradient in NumPy."
+)
+check_own_formulas = _rule_check(
+    "own formulas", "Unit 07, exercise 4: `count_model` adds up the learner's formulas."
+)
+check_own_measure = _rule_check(
+    "own measure", "Unit 13, exercises 2 and 3: IoU and Dice from the masks, in NumPy."
+)
+check_by_hand = _rule_check(
+    "by hand", "Unit 14, exercise 1: `preprocess` in NumPy, without keras.applications."
+)
+check_builds_nothing = _rule_check(
+    "no model", "Unit 08, exercise 3: `vgg_params` counts from the configuration alone."
+)
